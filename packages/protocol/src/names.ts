@@ -1,0 +1,36 @@
+/** Name of the refresh cookie when the issuer is `https:` or a loopback host (browsers treat both as secure). */
+export const REFRESH_COOKIE_HOST_NAME = "__Host-hush_rt";
+/** Name of the refresh cookie for any other plain-`http:` issuer, where `__Host-` would be refused. */
+export const REFRESH_COOKIE_PLAIN_NAME = "hush_rt";
+
+/** Request header every cookie endpoint requires (value `1`); it forces a CORS preflight cross-site. */
+export const CSRF_HEADER = "x-hush-csrf";
+/** Response header that carries a new access token after a server-assisted refresh (API.md §7). */
+export const ACCESS_TOKEN_HEADER = "x-access-token";
+
+/** JOSE `typ` of access tokens (RFC 9068). */
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+/** JOSE `typ` of stateless refresh tokens; never accepted where an access token is expected. */
+export const REFRESH_TOKEN_TYPE = "rt+jwt";
+/** JOSE `typ` of the signed revocation list served at `GET /auth/revocations`. */
+export const REVOCATION_LIST_TYPE = "rl+jwt";
+
+/** `client_id` claim of access tokens issued to the browser client. */
+export const DEFAULT_CLIENT_ID = "hush-web";
+
+/** Paths of the HTTP API (API.md §2). */
+export const PATHS = {
+  signup: "/auth/signup",
+  login: "/auth/login",
+  refresh: "/auth/refresh",
+  logout: "/auth/logout",
+  logoutAll: "/auth/logout-all",
+  me: "/auth/me",
+  sessions: "/auth/sessions",
+  password: "/auth/password",
+  jwks: "/.well-known/jwks.json",
+  revocations: "/auth/revocations",
+  health: "/health",
+  openapi: "/auth/openapi.json",
+  metrics: "/metrics",
+} as const;

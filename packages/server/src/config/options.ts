@@ -1,0 +1,198 @@
+import type { Logger } from "pino";
+import type { SecurityEvent } from "../events/security-events.js";
+import { type RateLimitSettings, resolveRateLimits } from "../security/rate-limits.js";
+
+/** Algorithms an access token may be signed with. One is chosen per deployment. */
+export const SIGNING_ALGORITHMS = ["EdDSA", "ES256", "RS256", "HS256"] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/** `rotating`: stored sessions, rotation and reuse detection. `stateless`: signed refresh JWTs. */
+export const REFRESH_MODES = ["rotating", "stateless"] as const;
+export type RefreshMode = (typeof REFRESH_MODES)[number];
+
+export const COOKIE_SAMESITE_VALUES = ["Strict", "Lax", "None"] as const;
+export type CookieSameSite = (typeof COOKIE_SAMESITE_VALUES)[number];
+
+/** The user data an `accessTokenClaims` hook sees. */
+export interface ClaimsHookUser {
+  id: string;
+  email: string;
+}
+
+/**
+ * Options of `createAuthServer()`. Durations are whole seconds; every option but `secret` and
+ * `issuer` has the default of the matching environment variable (API.md §1).
+ */
+export interface AuthServerOptions {
+  /** `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. Default `sqlite:./data/hush.db`. */
+  databaseUrl?: string;
+  /** Master secret, at least 32 bytes, as base64url or hex text or raw bytes. */
+  secret: string | Uint8Array;
+  /** `iss` of every token, and the origin that cookie endpoints accept by default. */
+  issuer: string;
+  /** `aud` of access tokens. Default `["hush"]`. */
+  audience?: string | readonly string[];
+  /** Access-token lifetime. Default 600 (10 minutes). */
+  accessTokenTtlSeconds?: number;
+  /** Absolute lifetime of a session. Default 2,592,000 (30 days). */
+  refreshTokenTtlSeconds?: number;
+  /** A session not refreshed for this long expires. Default 604,800 (7 days). */
+  refreshIdleTtlSeconds?: number;
+  /** Default `rotating`. */
+  refreshMode?: RefreshMode;
+  /** How long a just-rotated refresh token is still honoured with the same successor. Default 10. */
+  reuseGraceSeconds?: number;
+  /** Default `EdDSA`. */
+  signingAlgorithm?: SigningAlgorithm;
+  /** How long a rotated-in signing key is published before it signs. Default 60. */
+  keyActivationDelaySeconds?: number;
+  /** How often the key ring is re-read from the database (other instances may rotate). Default 30. */
+  keyReloadSeconds?: number;
+  /** Browser origins allowed to call cookie endpoints, besides the issuer's own origin. */
+  allowedOrigins?: readonly string[];
+  /** Default `Strict`. `None` is accepted only with an explicit cross-site setup. */
+  cookieSameSite?: CookieSameSite;
+  /** Shortest accepted password, in characters. Default 8. */
+  passwordMinLength?: number;
+  /** `false` turns every rate limit off (benchmarks, load tests). */
+  rateLimits?: Partial<RateLimitSettings> | false;
+  /** Trust `X-Forwarded-For` (its last entry) as the client address, behind one reverse proxy. Default false. */
+  trustProxy?: boolean;
+  /** A pino logger; by default one is made at `logLevel`. */
+  logger?: Logger;
+  /** Default `info`. */
+  logLevel?: string;
+  /** Called with every security event (API.md §8) after it is logged. Errors it throws are logged, never raised. */
+  onEvent?: (event: SecurityEvent) => void;
+  /** Extra claims for every access token of a user. Registered claim names cannot be overridden. */
+  accessTokenClaims?: (user: ClaimsHookUser) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** The clock, in milliseconds since the epoch. Tests inject one. */
+  now?: () => number;
+}
+
+/** Options after validation: every value present, checked once, frozen. */
+export interface ResolvedOptions {
+  readonly databaseUrl: string;
+  readonly secret: Uint8Array;
+  readonly issuer: string;
+  readonly issuerOrigin: string;
+  readonly audience: readonly string[];
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly refreshIdleTtlSeconds: number;
+  readonly refreshMode: RefreshMode;
+  readonly reuseGraceSeconds: number;
+  readonly signingAlgorithm: SigningAlgorithm;
+  readonly keyActivationDelaySeconds: number;
+  readonly keyReloadSeconds: number;
+  readonly allowedOrigins: ReadonlySet<string>;
+  readonly cookieSameSite: CookieSameSite;
+  readonly passwordMinLength: number;
+  readonly rateLimits: RateLimitSettings | false;
+  readonly trustProxy: boolean;
+  readonly onEvent: ((event: SecurityEvent) => void) | undefined;
+  readonly accessTokenClaims: AuthServerOptions["accessTokenClaims"];
+  readonly now: () => number;
+  readonly logger: Logger | undefined;
+  readonly logLevel: string;
+}
+
+/** A setting that is missing or malformed; the message names the exact option or variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const MIN_SECRET_BYTES = 32;
+/** Longest accepted password; longer ones are refused, never truncated. */
+export const PASSWORD_MAX_LENGTH = 256;
+
+/** Decodes a master secret given as hex or base64url text; `undefined` if it is neither. */
+export function decodeSecret(text: string): Uint8Array | undefined {
+  const trimmed = text.trim();
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(trimmed)) return new Uint8Array(Buffer.from(trimmed, "hex"));
+  if (/^[A-Za-z0-9_-]+$/.test(trimmed) && trimmed.length % 4 !== 1) {
+    return new Uint8Array(Buffer.from(trimmed, "base64url"));
+  }
+  return undefined;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number, min = 1): number {
+  const result = value ?? fallback;
+  if (!Number.isSafeInteger(result) || result < min) {
+    throw new ConfigError(`options.${name} must be an integer of at least ${min}, got ${String(value)}`);
+  }
+  return result;
+}
+
+function oneOf<T extends string>(name: string, allowed: readonly T[], value: string | undefined, fallback: T): T {
+  const result = value ?? fallback;
+  if (!(allowed as readonly string[]).includes(result)) {
+    throw new ConfigError(`options.${name} must be one of ${allowed.join(", ")}, got ${result}`);
+  }
+  return result as T;
+}
+
+/** Parses an origin exactly as browsers send it: scheme, host and port, nothing else. */
+export function parseOrigin(name: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${name}: "${text}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${name}: "${text}" must be an http: or https: origin`);
+  }
+  return url.origin;
+}
+
+/** Validates options once and freezes the result. Throws `ConfigError` naming the bad option. */
+export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
+  const secret = typeof options.secret === "string" ? decodeSecret(options.secret) : options.secret;
+  if (!secret) throw new ConfigError("options.secret must be base64url or hex text");
+  if (secret.byteLength < MIN_SECRET_BYTES) {
+    throw new ConfigError(`options.secret must be at least ${MIN_SECRET_BYTES} bytes, got ${secret.byteLength}`);
+  }
+  const issuerOrigin = parseOrigin("options.issuer", options.issuer);
+  const audience = typeof options.audience === "string" ? [options.audience] : [...(options.audience ?? ["hush"])];
+  if (audience.length === 0 || audience.some((a) => typeof a !== "string" || a.trim() === "")) {
+    throw new ConfigError("options.audience must be one or more non-empty strings");
+  }
+  const accessTokenTtlSeconds = positiveInteger("accessTokenTtlSeconds", options.accessTokenTtlSeconds, 600);
+  const refreshTokenTtlSeconds = positiveInteger("refreshTokenTtlSeconds", options.refreshTokenTtlSeconds, 2_592_000);
+  const refreshIdleTtlSeconds = positiveInteger("refreshIdleTtlSeconds", options.refreshIdleTtlSeconds, 604_800);
+  const cookieSameSite = oneOf("cookieSameSite", COOKIE_SAMESITE_VALUES, options.cookieSameSite, "Strict");
+  const passwordMinLength = positiveInteger("passwordMinLength", options.passwordMinLength, 8);
+  if (passwordMinLength > PASSWORD_MAX_LENGTH) {
+    throw new ConfigError(`options.passwordMinLength must be at most ${PASSWORD_MAX_LENGTH}`);
+  }
+  const allowedOrigins = new Set([issuerOrigin]);
+  for (const origin of options.allowedOrigins ?? []) {
+    allowedOrigins.add(parseOrigin("options.allowedOrigins", origin));
+  }
+  return Object.freeze({
+    databaseUrl: options.databaseUrl ?? "sqlite:./data/hush.db",
+    secret,
+    issuer: options.issuer,
+    issuerOrigin,
+    audience: Object.freeze(audience.map((a) => a.trim())),
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
+    refreshIdleTtlSeconds,
+    refreshMode: oneOf("refreshMode", REFRESH_MODES, options.refreshMode, "rotating"),
+    reuseGraceSeconds: positiveInteger("reuseGraceSeconds", options.reuseGraceSeconds, 10, 0),
+    signingAlgorithm: oneOf("signingAlgorithm", SIGNING_ALGORITHMS, options.signingAlgorithm, "EdDSA"),
+    keyActivationDelaySeconds: positiveInteger("keyActivationDelaySeconds", options.keyActivationDelaySeconds, 60, 0),
+    keyReloadSeconds: positiveInteger("keyReloadSeconds", options.keyReloadSeconds, 30),
+    allowedOrigins,
+    cookieSameSite,
+    passwordMinLength,
+    rateLimits: options.rateLimits === false ? false : resolveRateLimits(options.rateLimits ?? {}),
+    trustProxy: options.trustProxy ?? false,
+    onEvent: options.onEvent,
+    accessTokenClaims: options.accessTokenClaims,
+    now: options.now ?? Date.now,
+    logger: options.logger,
+    logLevel: options.logLevel ?? "info",
+  });
+}

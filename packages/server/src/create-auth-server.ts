@@ -1,0 +1,128 @@
+import { ACCESS_TOKEN_HEADER, CSRF_HEADER } from "@hush/protocol";
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { type AuthServerOptions, type ResolvedOptions, resolveOptions } from "./config/options.js";
+import { createLogger } from "./events/logger.js";
+import { SecurityEvents } from "./events/security-events.js";
+import { errorResponse, toHushError } from "./http/error-response.js";
+import { HushError } from "./http/hush-error.js";
+import { RefreshCookie } from "./http/refresh-cookie.js";
+import { KeyRing } from "./keys/key-ring.js";
+import { createSecretBox } from "./keys/secret-box.js";
+import { PasswordHasher } from "./passwords/password-hasher.js";
+import { PasswordPolicy } from "./passwords/password-policy.js";
+import { registerAuthRoutes } from "./routes/auth-routes.js";
+import { registerPublicRoutes } from "./routes/public-routes.js";
+import { RateLimits } from "./security/rate-limits.js";
+import type { HushEnv, ServerContext } from "./server-context.js";
+import { Accounts } from "./services/accounts.js";
+import { RotatingSessions } from "./services/rotating-sessions.js";
+import type { Storage } from "./storage/contract.js";
+import { openStorage } from "./storage/open-storage.js";
+import { AccessTokens } from "./tokens/access-token.js";
+import { RefreshChain } from "./tokens/refresh-token.js";
+
+/** What the host (node:http, a framework, a test) tells the server about a connection. */
+export interface ConnectionInfo {
+  /** The peer's IP address, for rate limits and session metadata. */
+  remoteAddress?: string;
+}
+
+/** A running auth server: a `Request → Response` handler plus the parts the CLI needs. */
+export interface AuthServer {
+  /** Handles one request. Never throws: every failure is a contract error response. */
+  fetch(request: Request, connection?: ConnectionInfo): Promise<Response>;
+  readonly options: ResolvedOptions;
+  readonly storage: Storage;
+  readonly keys: KeyRing;
+  /** Stops background work and closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the auth server: opens (and migrates) the database, loads or creates the signing
+ * keys, and returns a `Request → Response` handler that mounts in any framework.
+ *
+ * @example
+ * const server = await createAuthServer({ secret: process.env.HUSH_SECRET!, issuer: "https://auth.example.com" });
+ * const response = await server.fetch(new Request("https://auth.example.com/health"));
+ */
+export async function createAuthServer(options: AuthServerOptions & { storage?: Storage }): Promise<AuthServer> {
+  const resolved = resolveOptions(options);
+  if (resolved.refreshMode === "stateless") throw new Error("options.refreshMode 'stateless' is not available yet");
+  const logger = resolved.logger ?? createLogger(resolved.logLevel);
+  const storage = options.storage ?? openStorage(resolved.databaseUrl);
+  await storage.migrate();
+
+  const events = new SecurityEvents(logger, resolved.onEvent, resolved.now);
+  const keys = new KeyRing(storage, createSecretBox(resolved.secret), {
+    algorithm: resolved.signingAlgorithm,
+    accessTokenTtlSeconds: resolved.accessTokenTtlSeconds,
+    keyActivationDelaySeconds: resolved.keyActivationDelaySeconds,
+    now: resolved.now,
+  });
+  await keys.initialize();
+  keys.startReloading(resolved.keyReloadSeconds, (error) => logger.warn({ err: error }, "reloading signing keys failed"));
+
+  const limits = new RateLimits(resolved.rateLimits, (name, key) =>
+    events.emit({
+      type: "rate_limited",
+      reason: name,
+      ...(name === "loginFailuresPerAccount" ? { email: key } : name === "refreshesPerSession" ? { sessionId: key } : { ip: key }),
+    }),
+  );
+  const hasher = new PasswordHasher();
+  const ctx: ServerContext = {
+    options: resolved,
+    logger,
+    storage,
+    keys,
+    accessTokens: new AccessTokens(keys, resolved),
+    accounts: new Accounts(storage, hasher, new PasswordPolicy(resolved.passwordMinLength), limits, events, resolved),
+    sessions: new RotatingSessions(storage, new RefreshChain(resolved.secret), limits, events, resolved),
+    cookie: new RefreshCookie(resolved.issuer, resolved.cookieSameSite),
+    limits,
+    events,
+  };
+
+  const app = new Hono<HushEnv>();
+  app.use(
+    "*",
+    cors({
+      // Exact origins only, never `*`, never a pattern: credentials go with these responses.
+      origin: (origin) => (resolved.allowedOrigins.has(origin) ? origin : null),
+      credentials: true,
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+      allowHeaders: ["Content-Type", "Authorization", CSRF_HEADER],
+      exposeHeaders: [ACCESS_TOKEN_HEADER, "WWW-Authenticate", "Date"],
+      maxAge: 600,
+    }),
+  );
+  registerAuthRoutes(app, ctx);
+  registerPublicRoutes(app, ctx);
+  app.notFound(() => errorResponse(new HushError("not_found", "No such endpoint.")));
+  app.onError((thrown) => {
+    const { error, unexpected } = toHushError(thrown);
+    if (unexpected) logger.error({ err: thrown }, "unhandled error");
+    else if (error.code === "unavailable") logger.warn({ err: thrown }, "database unavailable");
+    return errorResponse(error);
+  });
+
+  return {
+    async fetch(request, connection = {}) {
+      try {
+        return await app.fetch(request, { remoteAddress: connection.remoteAddress });
+      } catch (thrown) {
+        logger.error({ err: thrown }, "request failed outside the router");
+        return errorResponse(toHushError(thrown).error);
+      }
+    },
+    options: resolved,
+    storage,
+    keys,
+    async close() {
+      keys.stop();
+      await storage.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Logger } from "pino";
+
+/** Every kind of security event of API.md §8. */
+export type SecurityEventType =
+  | "signup"
+  | "login_succeeded"
+  | "login_failed"
+  | "refresh"
+  | "refresh_token_reused"
+  | "logout"
+  | "logout_all"
+  | "session_revoked"
+  | "password_changed"
+  | "user_suspended"
+  | "user_unsuspended"
+  | "key_rotated"
+  | "rate_limited";
+
+/**
+ * One security event, as logged and as handed to `onEvent`. It never holds a password, token,
+ * cookie value or secret: only ids, the email, and request metadata.
+ */
+export interface SecurityEvent {
+  type: SecurityEventType;
+  /** ISO 8601, UTC. */
+  at: string;
+  userId?: string;
+  sessionId?: string;
+  email?: string;
+  ip?: string;
+  userAgent?: string;
+  /** Why: a failed login's cause, a revocation's reason, a rate limit's name. */
+  reason?: string;
+  /** For `refresh_token_reused`: milliseconds between the rotation and the replay. */
+  msSinceRotation?: number;
+  kid?: string;
+}
+
+/** Events that deserve a warning rather than an info line. */
+const WARN_EVENTS: ReadonlySet<SecurityEventType> = new Set(["refresh_token_reused", "rate_limited"]);
+
+/** Writes each event as one structured log line, then hands it to the application's hook. */
+export class SecurityEvents {
+  constructor(
+    private readonly logger: Logger,
+    private readonly onEvent: ((event: SecurityEvent) => void) | undefined,
+    private readonly now: () => number,
+  ) {}
+
+  emit(event: Omit<SecurityEvent, "at">): void {
+    const full: SecurityEvent = { ...event, at: new Date(this.now()).toISOString() };
+    const level = WARN_EVENTS.has(event.type) ? "warn" : "info";
+    this.logger[level]({ event: full }, `security event: ${event.type}`);
+    if (!this.onEvent) return;
+    try {
+      this.onEvent(full);
+    } catch (error) {
+      this.logger.error({ err: error }, "onEvent hook threw");
+    }
+  }
+}

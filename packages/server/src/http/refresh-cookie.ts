@@ -1,0 +1,45 @@
+import { REFRESH_COOKIE_HOST_NAME, REFRESH_COOKIE_PLAIN_NAME } from "@hush/protocol";
+import type { CookieSameSite } from "../config/options.js";
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * `__Host-hush_rt` where browsers accept `__Host-` cookies (an `https:` issuer, or a loopback
+ * host, which browsers treat as secure); plain `hush_rt` for any other `http:` issuer.
+ */
+export function refreshCookieName(issuer: string): string {
+  const url = new URL(issuer);
+  return url.protocol === "https:" || LOOPBACK_HOSTS.has(url.hostname) ? REFRESH_COOKIE_HOST_NAME : REFRESH_COOKIE_PLAIN_NAME;
+}
+
+/** Writes and clears the refresh cookie with exactly the attributes of API.md §3. */
+export class RefreshCookie {
+  readonly name: string;
+
+  constructor(
+    issuer: string,
+    private readonly sameSite: CookieSameSite,
+  ) {
+    this.name = refreshCookieName(issuer);
+  }
+
+  /** `Set-Cookie` value carrying a refresh token for `maxAgeSeconds`. */
+  set(token: string, maxAgeSeconds: number): string {
+    return `${this.name}=${token}; Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}; Path=/; HttpOnly; Secure; SameSite=${this.sameSite}`;
+  }
+
+  /** `Set-Cookie` value that removes the cookie. */
+  clear(): string {
+    return `${this.name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=${this.sameSite}`;
+  }
+
+  /** The refresh token from a `Cookie` header, if any. */
+  read(cookieHeader: string | null): string | undefined {
+    if (!cookieHeader) return undefined;
+    for (const part of cookieHeader.split(";")) {
+      const eq = part.indexOf("=");
+      if (eq > 0 && part.slice(0, eq).trim() === this.name) return part.slice(eq + 1).trim();
+    }
+    return undefined;
+  }
+}

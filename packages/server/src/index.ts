@@ -1,0 +1,13 @@
+export { configFromEnv } from "./config/env-config.js";
+export type { AuthServerOptions, ClaimsHookUser, CookieSameSite, RefreshMode, SigningAlgorithm } from "./config/options.js";
+export { ConfigError, REFRESH_MODES, SIGNING_ALGORITHMS } from "./config/options.js";
+export type { AuthServer, ConnectionInfo } from "./create-auth-server.js";
+export { createAuthServer } from "./create-auth-server.js";
+export type { SecurityEvent, SecurityEventType } from "./events/security-events.js";
+export { HushError, isHushError } from "./http/hush-error.js";
+export type { Listening } from "./node/listen.js";
+export { listen } from "./node/listen.js";
+export type { RateLimit, RateLimitSettings } from "./security/rate-limits.js";
+export { DEFAULT_RATE_LIMITS } from "./security/rate-limits.js";
+export type { Storage } from "./storage/contract.js";
+export { openStorage } from "./storage/open-storage.js";

@@ -1,0 +1,39 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import type { AuthServer } from "../create-auth-server.js";
+
+/** A node:http server running an auth server. */
+export interface Listening {
+  server: Server;
+  /** `http://HOST:PORT` as actually bound (a `0` port is resolved). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves an `AuthServer` (or any `Request → Response` handler taking connection info) on node:http. */
+export function listen(auth: Pick<AuthServer, "fetch">, port: number, host: string): Promise<Listening> {
+  const server = createAdaptorServer({
+    fetch: (request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
+      auth.fetch(request, { remoteAddress: env.incoming?.socket?.remoteAddress }),
+  }) as Server;
+  // Keep-alive sockets must not outlive a load balancer's idle timeout (commonly 60 s).
+  server.keepAliveTimeout = 65_000;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address() as AddressInfo;
+      const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      resolve({
+        server,
+        url: `http://${urlHost}:${address.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from "node:fs";
+import { PASSWORD_MAX_LENGTH } from "../config/options.js";
+import { HushError } from "../http/hush-error.js";
+
+const COMMON_PASSWORDS_FILE = new URL("../../assets/common-passwords.txt", import.meta.url);
+
+let commonPasswords: ReadonlySet<string> | undefined;
+
+/** The shipped list of the 100,000 most common passwords (8+ characters), lower-cased, loaded once. */
+function loadCommonPasswords(): ReadonlySet<string> {
+  commonPasswords ??= new Set(
+    readFileSync(COMMON_PASSWORDS_FILE, "utf8")
+      .split("\n")
+      .filter((line) => line.length > 0)
+      .map((line) => line.toLowerCase()),
+  );
+  return commonPasswords;
+}
+
+/**
+ * Normalises a password the way it is hashed: Unicode NFKC, so one password typed on two
+ * keyboards is the same password (NIST SP 800-63B §5.1.1.2). Nothing is trimmed or truncated.
+ */
+export function normalizePassword(password: string): string {
+  return password.normalize("NFKC");
+}
+
+/**
+ * The password policy: `minLength`–256 characters (counted as code points), any Unicode, and
+ * none of the common passwords (compared case-insensitively). Throws `weak_password`.
+ */
+export class PasswordPolicy {
+  private readonly common = loadCommonPasswords();
+
+  constructor(private readonly minLength: number) {}
+
+  check(password: string): void {
+    const length = [...password].length;
+    if (length < this.minLength) {
+      throw new HushError("weak_password", `The password must be at least ${this.minLength} characters long.`);
+    }
+    if (length > PASSWORD_MAX_LENGTH) {
+      throw new HushError("weak_password", `The password must be at most ${PASSWORD_MAX_LENGTH} characters long.`);
+    }
+    if (this.common.has(password.toLowerCase())) {
+      throw new HushError("weak_password", "This password is too common. Choose a less predictable one.");
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { PATHS } from "@hush/protocol";
+import type { Hono } from "hono";
+import { errorResponse } from "../http/error-response.js";
+import { HushError } from "../http/hush-error.js";
+import type { HushEnv, ServerContext } from "../server-context.js";
+
+/** The JWKS and the health check: no credentials, safe to expose. */
+export function registerPublicRoutes(app: Hono<HushEnv>, ctx: ServerContext): void {
+  // Half the activation delay: a verifier that caches the JWKS for its max-age still sees a
+  // rotated-in key before that key signs its first token.
+  const jwksMaxAge = Math.floor(ctx.options.keyActivationDelaySeconds / 2);
+
+  app.get(PATHS.jwks, (c) => {
+    return c.body(ctx.keys.jwksJson(ctx.options.now()), 200, {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": jwksMaxAge > 0 ? `public, max-age=${jwksMaxAge}` : "no-cache",
+    });
+  });
+
+  app.get(PATHS.health, async (c) => {
+    try {
+      await ctx.storage.ping();
+    } catch (error) {
+      ctx.logger.warn({ err: error }, "health check: database unreachable");
+      return errorResponse(new HushError("unavailable", "The database is unreachable."));
+    }
+    return c.json({ status: "ok" }, 200, { "cache-control": "no-store" });
+  });
+}

@@ -1,0 +1,33 @@
+import type { PublicUser, TokenResponse } from "@hush/protocol";
+import type { ServerContext } from "../server-context.js";
+import type { IssuedRefresh } from "../services/session-strategy.js";
+import type { UserRecord } from "../storage/contract.js";
+import type { IssuedAccessToken } from "../tokens/access-token.js";
+
+/** The user as the API shows it: never the hash, stamp or suspension details. */
+export function publicUser(user: UserRecord): PublicUser {
+  return { id: user.id, email: user.email, createdAt: new Date(user.createdAt).toISOString() };
+}
+
+/**
+ * The token response of API.md §2: body, the refresh cookie, and `Cache-Control: no-store`
+ * so no cache ever keeps a token.
+ */
+export function tokenResponse(
+  ctx: ServerContext,
+  status: 200 | 201,
+  user: UserRecord,
+  access: IssuedAccessToken,
+  refresh: IssuedRefresh,
+): Response {
+  const body: TokenResponse = { accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn, user: publicUser(user) };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      pragma: "no-cache",
+      "set-cookie": ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds),
+    },
+  });
+}

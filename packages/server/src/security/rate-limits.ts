@@ -1,0 +1,110 @@
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { HushError } from "../http/hush-error.js";
+
+/** A limit: at most `points` events in any `durationSeconds` window. */
+export interface RateLimit {
+  points: number;
+  durationSeconds: number;
+}
+
+/** The rate limits of API.md §2. Never per IP alone for refresh: many users share one NAT. */
+export interface RateLimitSettings {
+  /** Failed logins per account (email). Default 10 per 15 minutes. */
+  loginFailuresPerAccount: RateLimit;
+  /** Login attempts per client IP. Default 100 per 15 minutes. */
+  loginsPerIp: RateLimit;
+  /** Sign-up attempts per client IP. Default 30 per 15 minutes. */
+  signupsPerIp: RateLimit;
+  /** Refreshes per session. Default 60 per 15 minutes. */
+  refreshesPerSession: RateLimit;
+}
+
+const FIFTEEN_MINUTES = 900;
+
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  loginFailuresPerAccount: { points: 10, durationSeconds: FIFTEEN_MINUTES },
+  loginsPerIp: { points: 100, durationSeconds: FIFTEEN_MINUTES },
+  signupsPerIp: { points: 30, durationSeconds: FIFTEEN_MINUTES },
+  refreshesPerSession: { points: 60, durationSeconds: FIFTEEN_MINUTES },
+};
+
+/** Fills in defaults and checks every value once. */
+export function resolveRateLimits(partial: Partial<RateLimitSettings>): RateLimitSettings {
+  const settings = { ...DEFAULT_RATE_LIMITS, ...partial };
+  for (const [name, limit] of Object.entries(settings)) {
+    if (
+      !Number.isSafeInteger(limit.points) ||
+      limit.points < 1 ||
+      !Number.isSafeInteger(limit.durationSeconds) ||
+      limit.durationSeconds < 1
+    ) {
+      throw new Error(`options.rateLimits.${name} must have positive integer points and durationSeconds`);
+    }
+  }
+  return settings;
+}
+
+/** Parses `10/15m` style limits (points per duration). */
+export function parseRateLimit(text: string, parseDuration: (t: string) => number | undefined): RateLimit | undefined {
+  const match = /^(\d+)\/(.+)$/.exec(text.trim());
+  if (!match) return undefined;
+  const points = Number(match[1]);
+  const durationSeconds = parseDuration(match[2] ?? "");
+  return points > 0 && durationSeconds ? { points, durationSeconds } : undefined;
+}
+
+export type LimitName = keyof RateLimitSettings;
+
+/**
+ * The server's limiters. Each check either returns or throws `429 rate_limited` with
+ * `Retry-After`. With limits off every check is a no-op.
+ */
+export class RateLimits {
+  private readonly limiters: Map<LimitName, RateLimiterMemory> | undefined;
+
+  constructor(
+    settings: RateLimitSettings | false,
+    private readonly onLimited: (name: LimitName, key: string) => void,
+  ) {
+    if (!settings) return;
+    this.limiters = new Map(
+      (Object.keys(settings) as LimitName[]).map((name) => [
+        name,
+        new RateLimiterMemory({ keyPrefix: name, points: settings[name].points, duration: settings[name].durationSeconds }),
+      ]),
+    );
+  }
+
+  /** Counts one event against `key`; throws when the limit is exceeded. */
+  async consume(name: LimitName, key: string): Promise<void> {
+    const limiter = this.limiters?.get(name);
+    if (!limiter) return;
+    try {
+      await limiter.consume(key);
+    } catch (error) {
+      throw this.limited(name, key, error);
+    }
+  }
+
+  /** Throws if `key` has already used up its limit, without counting this call. */
+  async check(name: LimitName, key: string): Promise<void> {
+    const limiter = this.limiters?.get(name);
+    if (!limiter) return;
+    const state = await limiter.get(key);
+    if (state && state.consumedPoints >= limiter.points) throw this.limited(name, key, state);
+  }
+
+  /** Clears the count of `key` (after a successful login). */
+  async reset(name: LimitName, key: string): Promise<void> {
+    await this.limiters?.get(name)?.delete(key);
+  }
+
+  private limited(name: LimitName, key: string, error: unknown): unknown {
+    if (!(error instanceof RateLimiterRes)) return error;
+    this.onLimited(name, key);
+    const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+    return new HushError("rate_limited", `Too many attempts. Try again in ${retryAfter} seconds.`, {
+      "retry-after": String(retryAfter),
+    });
+  }
+}

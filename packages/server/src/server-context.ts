@@ -1,0 +1,29 @@
+import type { Logger } from "pino";
+import type { ResolvedOptions } from "./config/options.js";
+import type { SecurityEvents } from "./events/security-events.js";
+import type { RefreshCookie } from "./http/refresh-cookie.js";
+import type { KeyRing } from "./keys/key-ring.js";
+import type { RateLimits } from "./security/rate-limits.js";
+import type { Accounts } from "./services/accounts.js";
+import type { SessionStrategy } from "./services/session-strategy.js";
+import type { Storage } from "./storage/contract.js";
+import type { AccessTokens } from "./tokens/access-token.js";
+
+/** Everything the routes use, built once by `createAuthServer()`. */
+export interface ServerContext {
+  readonly options: ResolvedOptions;
+  readonly logger: Logger;
+  readonly storage: Storage;
+  readonly keys: KeyRing;
+  readonly accessTokens: AccessTokens;
+  readonly accounts: Accounts;
+  readonly sessions: SessionStrategy;
+  readonly cookie: RefreshCookie;
+  readonly limits: RateLimits;
+  readonly events: SecurityEvents;
+}
+
+/** Hono's environment: what the host adapter tells the core about the connection. */
+export interface HushEnv {
+  Bindings: { remoteAddress?: string };
+}

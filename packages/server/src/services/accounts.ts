@@ -1,0 +1,77 @@
+import { randomUUID } from "node:crypto";
+import type { ResolvedOptions } from "../config/options.js";
+import type { SecurityEvents } from "../events/security-events.js";
+import { HushError } from "../http/hush-error.js";
+import type { Credentials } from "../http/schemas.js";
+import type { PasswordHasher } from "../passwords/password-hasher.js";
+import { normalizePassword, type PasswordPolicy } from "../passwords/password-policy.js";
+import type { RateLimits } from "../security/rate-limits.js";
+import { EmailTakenError, type Storage, type UserRecord } from "../storage/contract.js";
+import type { RequestMeta } from "./request-meta.js";
+
+/** Sign-up and password login: who the user is, before any session exists. */
+export class Accounts {
+  constructor(
+    private readonly storage: Storage,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly limits: RateLimits,
+    private readonly events: SecurityEvents,
+    private readonly options: ResolvedOptions,
+  ) {}
+
+  /** Creates an account. Throws `weak_password`, `email_taken` or `rate_limited`. */
+  async signup({ email, password }: Credentials, meta: RequestMeta): Promise<UserRecord> {
+    await this.limits.consume("signupsPerIp", meta.ip);
+    const normalized = normalizePassword(password);
+    this.policy.check(normalized);
+    const now = this.options.now();
+    const user: UserRecord = {
+      id: randomUUID(),
+      email,
+      passwordHash: await this.hasher.hash(normalized),
+      createdAt: now,
+      updatedAt: now,
+      securityStamp: 0,
+      suspendedAt: null,
+    };
+    try {
+      await this.storage.createUser(user);
+    } catch (error) {
+      if (error instanceof EmailTakenError) throw new HushError("email_taken", "An account with this email already exists.");
+      throw error;
+    }
+    this.events.emit({ type: "signup", userId: user.id, email, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
+    return user;
+  }
+
+  /**
+   * Checks a password. An unknown email, a wrong password and a suspended account before its
+   * password is proven all take the same work and give the same `invalid_credentials`.
+   */
+  async login({ email, password }: Credentials, meta: RequestMeta): Promise<UserRecord> {
+    await this.limits.consume("loginsPerIp", meta.ip);
+    await this.limits.check("loginFailuresPerAccount", email);
+    const normalized = normalizePassword(password);
+    const user = await this.storage.findUserByEmail(email);
+    const valid = user ? await this.hasher.verify(user.passwordHash, normalized) : await this.hasher.verifyDummy(normalized);
+    const eventBase = { email, ip: meta.ip, userAgent: meta.userAgent ?? undefined };
+    if (!user || !valid) {
+      await this.limits.consume("loginFailuresPerAccount", email).catch(() => undefined);
+      this.events.emit({ type: "login_failed", ...eventBase, userId: user?.id, reason: user ? "wrong_password" : "unknown_email" });
+      throw new HushError("invalid_credentials", "The email or password is incorrect.");
+    }
+    if (user.suspendedAt !== null) {
+      this.events.emit({ type: "login_failed", ...eventBase, userId: user.id, reason: "suspended" });
+      throw new HushError("account_suspended", "This account is suspended.");
+    }
+    await this.limits.reset("loginFailuresPerAccount", email);
+    if (this.hasher.needsRehash(user.passwordHash)) {
+      // New argon2 parameters: re-hash without touching the security stamp, so no session ends.
+      const rehashed = await this.hasher.hash(normalized);
+      await this.storage.setPasswordHash(user.id, rehashed, false, this.options.now());
+    }
+    this.events.emit({ type: "login_succeeded", ...eventBase, userId: user.id });
+    return user;
+  }
+}

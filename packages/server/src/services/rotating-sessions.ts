@@ -1,0 +1,189 @@
+import type { ResolvedOptions } from "../config/options.js";
+import type { SecurityEvents } from "../events/security-events.js";
+import { HushError } from "../http/hush-error.js";
+import type { RateLimits } from "../security/rate-limits.js";
+import type { SessionRecord, Storage, UserRecord } from "../storage/contract.js";
+import {
+  formatRefreshToken,
+  hashRefreshSecret,
+  newRefreshSecret,
+  newSessionId,
+  type OpaqueRefreshToken,
+  parseRefreshToken,
+  type RefreshChain,
+  sameHash,
+} from "../tokens/refresh-token.js";
+import type { RequestMeta } from "./request-meta.js";
+import type { IssuedRefresh, RefreshOutcome, SessionStrategy } from "./session-strategy.js";
+
+/** Most chain links walked to recognise a replayed ancestor (bounds the work a forged token can cause). */
+const MAX_ANCESTOR_STEPS = 10_000;
+
+export function invalidRefreshToken(message = "The refresh token is missing, invalid or expired."): HushError {
+  return new HushError("invalid_refresh_token", message);
+}
+
+export function sessionRevoked(): HushError {
+  return new HushError("session_revoked", "This session has ended. Sign in again.");
+}
+
+/**
+ * `rotating` mode: every session is a row; each refresh retires the presented secret and
+ * issues its derived successor with one conditional UPDATE, so concurrent presenters of one
+ * token (two tabs, a retried request) all get the same successor, and a retired token
+ * presented after the grace window revokes the whole session (RFC 9700 §4.14.2).
+ */
+export class RotatingSessions implements SessionStrategy {
+  constructor(
+    private readonly storage: Storage,
+    private readonly chain: RefreshChain,
+    private readonly limits: RateLimits,
+    private readonly events: SecurityEvents,
+    private readonly options: ResolvedOptions,
+  ) {}
+
+  async start(user: UserRecord, meta: RequestMeta, accessExpiresAt: number): Promise<IssuedRefresh> {
+    const now = this.options.now();
+    const sessionId = newSessionId();
+    const secret = newRefreshSecret();
+    const session: SessionRecord = {
+      id: sessionId,
+      userId: user.id,
+      currentHash: hashRefreshSecret(secret),
+      previousHash: null,
+      rotatedAt: null,
+      generation: 0,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: now + this.options.refreshTokenTtlSeconds * 1000,
+      securityStamp: user.securityStamp,
+      accessExpiresAt,
+      userAgent: meta.userAgent?.slice(0, 512) ?? null,
+      ip: meta.ip,
+      revokedAt: null,
+      revokedReason: null,
+    };
+    await this.storage.createSession(session);
+    return { sessionId, refreshToken: formatRefreshToken(sessionId, secret), cookieMaxAgeSeconds: this.cookieMaxAge(session, now) };
+  }
+
+  async refresh(token: string, meta: RequestMeta, accessExpiresAt: number): Promise<RefreshOutcome> {
+    const presented = parseRefreshToken(token);
+    if (!presented) throw invalidRefreshToken();
+    const found = await this.storage.findSessionWithUser(presented.sessionId);
+    if (!found) throw invalidRefreshToken();
+    const { user } = found;
+    let { session } = found;
+    const now = this.options.now();
+    const presentedHash = hashRefreshSecret(presented.secret);
+    const successor = this.chain.successor(session.id, presented.secret);
+    const successorHash = hashRefreshSecret(successor);
+
+    await this.ensureUsable(session, user, now);
+    if (sameHash(presentedHash, session.currentHash)) {
+      await this.limits.consume("refreshesPerSession", session.id);
+      const rotated = await this.storage.rotateSession({
+        sessionId: session.id,
+        expectedHash: presentedHash,
+        nextHash: successorHash,
+        now,
+        accessExpiresAt,
+      });
+      if (rotated) return this.outcome(user, { ...session, lastUsedAt: now }, successor, now, meta);
+      // Another request rotated this very token a moment ago: judge ours as a presenter of
+      // the token just retired, which the grace window covers.
+      const reread = await this.storage.findSessionWithUser(session.id);
+      if (!reread) throw invalidRefreshToken();
+      session = reread.session;
+      await this.ensureUsable(session, user, now);
+    }
+    if (sameHash(presentedHash, session.previousHash)) {
+      const sinceRotation = now - (session.rotatedAt ?? 0);
+      if (sameHash(successorHash, session.currentHash) && sinceRotation <= this.options.reuseGraceSeconds * 1000) {
+        await this.limits.consume("refreshesPerSession", session.id);
+        return this.outcome(user, session, successor, now, meta);
+      }
+      throw await this.reuseDetected(session, sinceRotation, meta);
+    }
+    if (session.previousHash && this.isRetiredAncestor(presented, session)) {
+      throw await this.reuseDetected(session, now - (session.rotatedAt ?? 0), meta);
+    }
+    throw invalidRefreshToken();
+  }
+
+  async end(token: string, meta: RequestMeta): Promise<void> {
+    const presented = parseRefreshToken(token);
+    if (!presented) return;
+    const found = await this.storage.findSessionWithUser(presented.sessionId);
+    if (!found) return;
+    const { session } = found;
+    const hash = hashRefreshSecret(presented.secret);
+    // Only the holder of the current (or just-rotated) secret may end the session; a session
+    // id alone, readable in any access token, must not be enough to log someone out.
+    if (!sameHash(hash, session.currentHash) && !sameHash(hash, session.previousHash)) return;
+    if (await this.storage.revokeSession(session.id, "logout", this.options.now())) {
+      this.events.emit({
+        type: "logout",
+        userId: session.userId,
+        sessionId: session.id,
+        ip: meta.ip,
+        userAgent: meta.userAgent ?? undefined,
+      });
+    }
+  }
+
+  async liveUser(userId: string, sessionId: string): Promise<UserRecord | undefined> {
+    const found = await this.storage.findSessionWithUser(sessionId);
+    if (!found || found.user.id !== userId) return undefined;
+    const { session, user } = found;
+    const alive = session.revokedAt === null && user.suspendedAt === null && user.securityStamp === session.securityStamp;
+    return alive ? user : undefined;
+  }
+
+  /** Throws unless the session is alive: not revoked, not expired, user not suspended or re-stamped. */
+  private async ensureUsable(session: SessionRecord, user: UserRecord, now: number): Promise<void> {
+    if (session.revokedAt !== null) throw sessionRevoked();
+    if (user.suspendedAt !== null || user.securityStamp !== session.securityStamp) {
+      await this.storage.revokeSession(session.id, user.suspendedAt !== null ? "suspended" : "password_changed", now);
+      throw sessionRevoked();
+    }
+    if (now >= session.expiresAt || now >= session.lastUsedAt + this.options.refreshIdleTtlSeconds * 1000) {
+      throw invalidRefreshToken("The session has expired. Sign in again.");
+    }
+  }
+
+  private isRetiredAncestor(presented: OpaqueRefreshToken, session: SessionRecord): boolean {
+    if (!session.previousHash) return false;
+    const steps = Math.min(session.generation, MAX_ANCESTOR_STEPS);
+    return this.chain.isAncestorOf(session.id, presented.secret, session.previousHash, steps);
+  }
+
+  private async reuseDetected(session: SessionRecord, msSinceRotation: number, meta: RequestMeta): Promise<HushError> {
+    await this.storage.revokeSession(session.id, "reuse_detected", this.options.now());
+    this.events.emit({
+      type: "refresh_token_reused",
+      userId: session.userId,
+      sessionId: session.id,
+      msSinceRotation,
+      ip: meta.ip,
+      userAgent: meta.userAgent ?? undefined,
+    });
+    return new HushError("refresh_token_reused", "This refresh token was already used. The session has been ended for safety.");
+  }
+
+  private outcome(user: UserRecord, session: SessionRecord, successor: Uint8Array, now: number, meta: RequestMeta): RefreshOutcome {
+    this.events.emit({ type: "refresh", userId: user.id, sessionId: session.id, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
+    return {
+      user,
+      sessionId: session.id,
+      refreshToken: formatRefreshToken(session.id, successor),
+      cookieMaxAgeSeconds: this.cookieMaxAge({ ...session, lastUsedAt: now }, now),
+    };
+  }
+
+  /** Seconds left: the smaller of the absolute end and the idle timeout from the last use. */
+  private cookieMaxAge(session: SessionRecord, now: number): number {
+    const idleEnd = session.lastUsedAt + this.options.refreshIdleTtlSeconds * 1000;
+    return Math.floor((Math.min(session.expiresAt, idleEnd) - now) / 1000);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The storage contract: the few domain-shaped operations the server needs, each stating how it
+ * behaves under concurrent calls. One Kysely implementation serves SQLite and PostgreSQL, and
+ * both run the same conformance suite (`storage-conformance.test-helpers.ts`).
+ * Times are milliseconds since the epoch.
+ */
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+  securityStamp: number;
+  suspendedAt: number | null;
+}
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  currentHash: string;
+  previousHash: string | null;
+  rotatedAt: number | null;
+  generation: number;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  securityStamp: number;
+  accessExpiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  publicJwk: string | null;
+  privateSealed: string;
+  createdAt: number;
+  activatesAt: number;
+  retiredAt: number | null;
+}
+
+export interface RevokedSession {
+  sessionId: string;
+  /** When the last access token issued to the session expires. */
+  accessExpiresAt: number;
+}
+
+/** Why a session ended; kept on the row and logged. */
+export type RevokeReason = "logout" | "logout_all" | "user_revoked" | "reuse_detected" | "password_changed" | "suspended";
+
+/** A unique-email conflict, raised by `createUser`. */
+export class EmailTakenError extends Error {
+  override readonly name = "EmailTakenError";
+}
+
+export interface RotateInput {
+  sessionId: string;
+  /** Hash of the refresh secret the caller presented; the update applies only while it is current. */
+  expectedHash: string;
+  nextHash: string;
+  now: number;
+  accessExpiresAt: number;
+}
+
+export interface Storage {
+  /** Creates the schema or brings it up to date. Idempotent. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Inserts a user. Two concurrent calls with one email: exactly one succeeds, the other throws `EmailTakenError`. */
+  createUser(user: UserRecord): Promise<void>;
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  /** Replaces the password hash. With `bumpStamp` the security stamp grows too (a password change, not a re-hash). Returns the new stamp. */
+  setPasswordHash(userId: string, passwordHash: string, bumpStamp: boolean, now: number): Promise<number>;
+
+  /** Inserts a new session (a sign-in). */
+  createSession(session: SessionRecord): Promise<void>;
+  /** Reads a session and its user in one round trip (the refresh hot path). */
+  findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>;
+  /**
+   * Rotates a session's refresh secret if and only if `expectedHash` is still current and the
+   * session is not revoked: a single conditional UPDATE. Of concurrent calls with the same
+   * `expectedHash` exactly one returns true; the others return false and should re-read.
+   */
+  rotateSession(input: RotateInput): Promise<boolean>;
+  /**
+   * Marks a session revoked (idempotent: a second call keeps the first time and reason).
+   * Returns true if this call revoked it.
+   */
+  revokeSession(sessionId: string, reason: RevokeReason, now: number): Promise<boolean>;
+  /** Lists revoked sessions whose access tokens may still be alive at `now`. */
+  listRecentlyRevoked(now: number): Promise<RevokedSession[]>;
+
+  /** Every signing key, newest first. */
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Inserts a key and retires the current one at the new key's activation, in one transaction.
+   * With `onlyIfNone`, inserts only when no unretired key of that algorithm exists (so that
+   * instances starting together generate one key between them); returns whether it inserted.
+   */
+  addSigningKey(key: SigningKeyRecord, options: { onlyIfNone: boolean }): Promise<boolean>;
+}

@@ -1,0 +1,269 @@
+import type { Kysely, Selectable } from "kysely";
+import {
+  EmailTakenError,
+  type RevokedSession,
+  type RevokeReason,
+  type RotateInput,
+  type SessionRecord,
+  type SigningKeyRecord,
+  type Storage,
+  type UserRecord,
+} from "./contract.js";
+import { migrateToLatest, pingDatabase } from "./migrations.js";
+import type { Database, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
+
+/** Unique-constraint violation on SQLite (better-sqlite3) or PostgreSQL (pg, SQLSTATE 23505). */
+function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== "object" || error === null || !("code" in error)) return false;
+  const code = (error as { code: unknown }).code;
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
+}
+
+// PostgreSQL's driver may hand `bigint` columns back as strings; SQLite gives numbers.
+const num = (value: number | string): number => (typeof value === "number" ? value : Number(value));
+const numOrNull = (value: number | string | null): number | null => (value === null ? null : num(value));
+
+function toUser(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+    securityStamp: num(row.security_stamp),
+    suspendedAt: numOrNull(row.suspended_at),
+  };
+}
+
+function toSession(row: Selectable<SessionsTable>): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    currentHash: row.current_hash,
+    previousHash: row.previous_hash,
+    rotatedAt: numOrNull(row.rotated_at),
+    generation: num(row.generation),
+    createdAt: num(row.created_at),
+    lastUsedAt: num(row.last_used_at),
+    expiresAt: num(row.expires_at),
+    securityStamp: num(row.security_stamp),
+    accessExpiresAt: num(row.access_expires_at),
+    userAgent: row.user_agent,
+    ip: row.ip,
+    revokedAt: numOrNull(row.revoked_at),
+    revokedReason: row.revoked_reason,
+  };
+}
+
+function toSigningKey(row: Selectable<SigningKeysTable>): SigningKeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    publicJwk: row.public_jwk,
+    privateSealed: row.private_sealed,
+    createdAt: num(row.created_at),
+    activatesAt: num(row.activates_at),
+    retiredAt: numOrNull(row.retired_at),
+  };
+}
+
+/**
+ * The storage contract on any Kysely dialect. It uses only portable SQL, so SQLite and
+ * PostgreSQL share every line; concurrency comes from conditional UPDATEs and unique keys,
+ * never from in-process locks, so it holds across server instances too.
+ */
+export class KyselyStorage implements Storage {
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly onClose: () => Promise<void> = () => db.destroy(),
+  ) {}
+
+  async migrate(): Promise<void> {
+    await migrateToLatest(this.db as unknown as Kysely<unknown>);
+  }
+
+  ping(): Promise<void> {
+    return pingDatabase(this.db as unknown as Kysely<unknown>);
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    try {
+      await this.db
+        .insertInto("users")
+        .values({
+          id: user.id,
+          email: user.email,
+          password_hash: user.passwordHash,
+          created_at: user.createdAt,
+          updated_at: user.updatedAt,
+          security_stamp: user.securityStamp,
+          suspended_at: user.suspendedAt,
+        })
+        .execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new EmailTakenError(`email already registered`);
+      throw error;
+    }
+  }
+
+  async findUserByEmail(email: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findUserById(id: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string, bumpStamp: boolean, now: number): Promise<number> {
+    const row = await this.db
+      .updateTable("users")
+      .set((eb) => ({
+        password_hash: passwordHash,
+        updated_at: now,
+        security_stamp: bumpStamp ? eb("security_stamp", "+", 1) : eb.ref("security_stamp"),
+      }))
+      .where("id", "=", userId)
+      .returning("security_stamp")
+      .executeTakeFirstOrThrow();
+    return num(row.security_stamp);
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    await this.db
+      .insertInto("sessions")
+      .values({
+        id: session.id,
+        user_id: session.userId,
+        current_hash: session.currentHash,
+        previous_hash: session.previousHash,
+        rotated_at: session.rotatedAt,
+        generation: session.generation,
+        created_at: session.createdAt,
+        last_used_at: session.lastUsedAt,
+        expires_at: session.expiresAt,
+        security_stamp: session.securityStamp,
+        access_expires_at: session.accessExpiresAt,
+        user_agent: session.userAgent,
+        ip: session.ip,
+        revoked_at: session.revokedAt,
+        revoked_reason: session.revokedReason,
+      })
+      .execute();
+  }
+
+  async findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
+    const row = await this.db
+      .selectFrom("sessions as s")
+      .innerJoin("users as u", "u.id", "s.user_id")
+      .selectAll("s")
+      .select([
+        "u.email as u_email",
+        "u.password_hash as u_password_hash",
+        "u.created_at as u_created_at",
+        "u.updated_at as u_updated_at",
+        "u.security_stamp as u_security_stamp",
+        "u.suspended_at as u_suspended_at",
+      ])
+      .where("s.id", "=", sessionId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      session: toSession(row),
+      user: toUser({
+        id: row.user_id,
+        email: row.u_email,
+        password_hash: row.u_password_hash,
+        created_at: row.u_created_at,
+        updated_at: row.u_updated_at,
+        security_stamp: row.u_security_stamp,
+        suspended_at: row.u_suspended_at,
+      }),
+    };
+  }
+
+  async rotateSession(input: RotateInput): Promise<boolean> {
+    const result = await this.db
+      .updateTable("sessions")
+      .set((eb) => ({
+        previous_hash: eb.ref("current_hash"),
+        current_hash: input.nextHash,
+        rotated_at: input.now,
+        last_used_at: input.now,
+        access_expires_at: input.accessExpiresAt,
+        generation: eb("generation", "+", 1),
+      }))
+      .where("id", "=", input.sessionId)
+      .where("current_hash", "=", input.expectedHash)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async revokeSession(sessionId: string, reason: RevokeReason, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable("sessions")
+      .set({ revoked_at: now, revoked_reason: reason })
+      .where("id", "=", sessionId)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async listRecentlyRevoked(now: number): Promise<RevokedSession[]> {
+    const rows = await this.db
+      .selectFrom("sessions")
+      .select(["id", "access_expires_at"])
+      .where("revoked_at", "is not", null)
+      .where("access_expires_at", ">", now)
+      .orderBy("id")
+      .execute();
+    return rows.map((r) => ({ sessionId: r.id, accessExpiresAt: num(r.access_expires_at) }));
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.db.selectFrom("signing_keys").selectAll().orderBy("activates_at", "desc").execute();
+    return rows.map(toSigningKey);
+  }
+
+  async addSigningKey(key: SigningKeyRecord, options: { onlyIfNone: boolean }): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      if (options.onlyIfNone) {
+        const existing = await trx
+          .selectFrom("signing_keys")
+          .select("kid")
+          .where("alg", "=", key.alg)
+          .where("retired_at", "is", null)
+          .executeTakeFirst();
+        if (existing) return false;
+      }
+      const inserted = await trx
+        .insertInto("signing_keys")
+        .values({
+          kid: key.kid,
+          alg: key.alg,
+          public_jwk: key.publicJwk,
+          private_sealed: key.privateSealed,
+          created_at: key.createdAt,
+          activates_at: key.activatesAt,
+          retired_at: null,
+        })
+        .onConflict((oc) => oc.column("kid").doNothing())
+        .executeTakeFirst();
+      if (inserted.numInsertedOrUpdatedRows !== 1n) return false;
+      // The key that signs until the new one activates retires at that moment.
+      await trx
+        .updateTable("signing_keys")
+        .set({ retired_at: key.activatesAt })
+        .where("kid", "!=", key.kid)
+        .where("retired_at", "is", null)
+        .execute();
+      return true;
+    });
+  }
+}

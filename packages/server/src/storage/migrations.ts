@@ -1,0 +1,67 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+
+/**
+ * The schema, as ordered migrations. Written with Kysely's schema builder only, so the same
+ * migrations run on SQLite and PostgreSQL. Never edit a migration that has shipped: add one.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  "0001_initial": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("users")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("email", "text", (c) => c.notNull().unique())
+        .addColumn("password_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .addColumn("security_stamp", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("suspended_at", "bigint")
+        .execute();
+      await db.schema
+        .createTable("sessions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("current_hash", "text", (c) => c.notNull())
+        .addColumn("previous_hash", "text")
+        .addColumn("rotated_at", "bigint")
+        .addColumn("generation", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("last_used_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("security_stamp", "bigint", (c) => c.notNull())
+        .addColumn("access_expires_at", "bigint", (c) => c.notNull())
+        .addColumn("user_agent", "text")
+        .addColumn("ip", "text")
+        .addColumn("revoked_at", "bigint")
+        .addColumn("revoked_reason", "text")
+        .execute();
+      await db.schema.createIndex("sessions_user_id").on("sessions").column("user_id").execute();
+      await db.schema.createIndex("sessions_revoked_at").on("sessions").column("revoked_at").execute();
+      await db.schema
+        .createTable("signing_keys")
+        .addColumn("kid", "text", (c) => c.primaryKey())
+        .addColumn("alg", "text", (c) => c.notNull())
+        .addColumn("public_jwk", "text")
+        .addColumn("private_sealed", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("activates_at", "bigint", (c) => c.notNull())
+        .addColumn("retired_at", "bigint")
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/** Brings the schema up to date. Safe to run on every start and from several instances. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider, migrationTableName: "hush_migrations", migrationLockTableName: "hush_migrations_lock" });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** Cheap round trip used by `/health`. */
+export async function pingDatabase(db: Kysely<unknown>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

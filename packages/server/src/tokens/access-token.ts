@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, DEFAULT_CLIENT_ID } from "@hush/protocol";
+import { type JWTHeaderParameters, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { type ResolvedOptions, SIGNING_ALGORITHMS } from "../config/options.js";
+import { HushError } from "../http/hush-error.js";
+import type { KeyRing } from "../keys/key-ring.js";
+
+/** Claims a hook may not set: the ones that make the token what it is. */
+const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "client_id", "typ"]);
+
+/** Leeway for `exp`/`iat` when the server checks its own tokens, in seconds. */
+const VERIFY_LEEWAY_SECONDS = 5;
+
+export interface IssuedAccessToken {
+  token: string;
+  /** Lifetime in seconds, as put in the token response's `expiresIn`. */
+  expiresIn: number;
+  /** `exp`, in milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+/** Issues and checks the RFC 9068 access tokens of API.md §4 with the key ring's current key. */
+export class AccessTokens {
+  constructor(
+    private readonly keys: KeyRing,
+    private readonly options: ResolvedOptions,
+  ) {}
+
+  /** Signs an access token for a user's session, with any claims the application's hook adds. */
+  async issue(user: { id: string; email: string }, sessionId: string, now: number): Promise<IssuedAccessToken> {
+    const key = this.keys.signingKey(now);
+    const iat = Math.floor(now / 1000);
+    const exp = iat + this.options.accessTokenTtlSeconds;
+    const extra = this.options.accessTokenClaims ? await this.options.accessTokenClaims({ id: user.id, email: user.email }) : {};
+    const claims: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(extra)) if (!REGISTERED_CLAIMS.has(name)) claims[name] = value;
+    const audience = this.options.audience.length === 1 ? this.options.audience[0] : [...this.options.audience];
+    Object.assign(claims, { sid: sessionId, client_id: DEFAULT_CLIENT_ID });
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+      .setIssuer(this.options.issuer)
+      .setSubject(user.id)
+      .setAudience(audience as string | string[])
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(randomBytes(16).toString("base64url"))
+      .sign(key.privateKey);
+    return { token, expiresIn: this.options.accessTokenTtlSeconds, expiresAt: exp * 1000 };
+  }
+
+  /**
+   * Verifies an access token presented to the auth server itself. Every failure is
+   * `invalid_token`: the algorithm comes from the key the `kid` selects, never from the token.
+   */
+  async verify(token: string, now: number): Promise<AccessTokenClaims> {
+    if (token.length > 8192) throw invalidToken("token too large");
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        (header: JWTHeaderParameters) => {
+          const key = header.kid ? this.keys.verificationKey(header.kid, now) : undefined;
+          if (!key || key.alg !== header.alg) throw new joseErrors.JWKSNoMatchingKey();
+          return key.verifyKey;
+        },
+        {
+          issuer: this.options.issuer,
+          audience: [...this.options.audience],
+          typ: ACCESS_TOKEN_TYPE,
+          // Each key is bound to its own algorithm in the resolver above; this list only
+          // keeps jose from considering anything else (`none`, a mismatched family).
+          algorithms: [...SIGNING_ALGORITHMS],
+          requiredClaims: ["sub", "sid", "jti", "iat", "exp", "client_id"],
+          clockTolerance: VERIFY_LEEWAY_SECONDS,
+          currentDate: new Date(now),
+          maxTokenAge: this.options.accessTokenTtlSeconds + VERIFY_LEEWAY_SECONDS,
+        },
+      );
+      if (typeof payload.sid !== "string" || typeof payload.sub !== "string") throw invalidToken("bad claims");
+      return payload as AccessTokenClaims;
+    } catch (error) {
+      if (error instanceof HushError) throw error;
+      throw invalidToken(error instanceof joseErrors.JWTExpired ? "The access token has expired." : undefined);
+    }
+  }
+}
+
+/** The 401 for a bad bearer token, with the RFC 6750 challenge. */
+export function invalidToken(message = "The access token is invalid."): HushError {
+  return new HushError("invalid_token", message, { "www-authenticate": 'Bearer error="invalid_token"' });
+}

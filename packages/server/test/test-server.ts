@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { type AuthServer, type AuthServerOptions, createAuthServer, listen, type SecurityEvent } from "../src/index.js";
+
+/** A clock the test moves by hand. */
+export interface TestClock {
+  now(): number;
+  advance(ms: number): void;
+}
+
+export function createClock(start = Date.now()): TestClock {
+  let current = start;
+  return {
+    now: () => current,
+    advance: (ms) => {
+      current += ms;
+    },
+  };
+}
+
+/** A fixed test secret (32 bytes, hex), so a restarted server can open the same keys. */
+export const TEST_SECRET = "a3f1c2e4b5d6a7980112233445566778899aabbccddeeff00112233445566778";
+
+export interface TestServer {
+  /** `http://127.0.0.1:PORT` — also the issuer and the allowed origin. */
+  url: string;
+  origin: string;
+  server: AuthServer;
+  clock: TestClock;
+  /** Every security event, in order. */
+  events: SecurityEvent[];
+  /** Every raw log line the server wrote. */
+  logs: string[];
+  databaseFile: string;
+  /** fetch against the server, with JSON + the CSRF header + the server's own Origin by default. */
+  request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /** Stops the HTTP server and closes the database; `keepData` leaves the file for a restart. */
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export type TestServerOptions = Partial<AuthServerOptions> & { databaseFile?: string; clock?: TestClock };
+
+/**
+ * Starts a real auth server over real HTTP on 127.0.0.1 and a free port, on a real SQLite
+ * file in a temporary folder, with an injectable clock and captured logs and events.
+ */
+export async function createTestServer(overrides: TestServerOptions = {}): Promise<TestServer> {
+  const folder = overrides.databaseFile ? undefined : mkdtempSync(join(tmpdir(), "hush-test-"));
+  const databaseFile = overrides.databaseFile ?? join(folder as string, "hush.db");
+  const clock = overrides.clock ?? createClock();
+  const events: SecurityEvent[] = [];
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  // The issuer needs the port before the server exists: bind a placeholder handler first.
+  let server: AuthServer | undefined;
+  const listening = await listen(
+    { fetch: (request, connection) => (server ? server.fetch(request, connection) : Promise.resolve(new Response(null, { status: 503 }))) },
+    0,
+    "127.0.0.1",
+  );
+  const { clock: _clock, databaseFile: _file, ...options } = overrides;
+  server = await createAuthServer({
+    secret: TEST_SECRET,
+    issuer: listening.url,
+    databaseUrl: `sqlite:${databaseFile}`,
+    logger: pino({ level: "debug" }, sink),
+    now: clock.now,
+    ...options,
+    onEvent: (event) => {
+      events.push(event);
+      options.onEvent?.(event);
+    },
+  });
+  const url = listening.url;
+  return {
+    url,
+    origin: url,
+    server,
+    clock,
+    events,
+    logs,
+    databaseFile,
+    request(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has("x-hush-csrf")) headers.set("x-hush-csrf", "1");
+      if (!headers.has("origin")) headers.set("origin", url);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set("content-type", "application/json");
+        body = JSON.stringify(init.json);
+      }
+      return fetch(`${url}${path}`, { ...init, headers, body });
+    },
+    async close({ keepData = false } = {}) {
+      await listening.close();
+      await server?.close();
+      if (folder && !keepData) rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The refresh cookie of a response as `name=value` for a `Cookie` header, and its attributes. */
+export function refreshCookieOf(response: Response): { pair: string; value: string; attributes: string; raw: string } | undefined {
+  for (const raw of response.headers.getSetCookie()) {
+    const [pair = "", ...rest] = raw.split(";");
+    if (/^(__Host-)?hush_rt=/.test(pair)) {
+      return { pair, value: pair.slice(pair.indexOf("=") + 1), attributes: rest.map((a) => a.trim()).join("; "), raw };
+    }
+  }
+  return undefined;
+}
+
+let counter = 0;
+/** A fresh email for each call. */
+export function uniqueEmail(): string {
+  counter += 1;
+  return `user${counter}-${Date.now()}@example.com`;
+}
+
+export const GOOD_PASSWORD = "violet-otter-keeps-42-secrets";
+
+/** Signs a new user up and returns the parts a test needs. */
+export async function signUp(t: TestServer, email = uniqueEmail(), password = GOOD_PASSWORD) {
+  const response = await t.request("/auth/signup", { method: "POST", json: { email, password } });
+  if (response.status !== 201) throw new Error(`signup failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { accessToken: string; user: { id: string; email: string } };
+  const cookie = refreshCookieOf(response);
+  if (!cookie) throw new Error("signup set no refresh cookie");
+  return { email, password, accessToken: body.accessToken, user: body.user, cookie: cookie.pair };
+}
+
+/** POST /auth/refresh with a cookie; returns the response and the rotated cookie, if any. */
+export async function refreshWith(t: TestServer, cookie: string, headers: Record<string, string> = {}) {
+  const response = await t.request("/auth/refresh", { method: "POST", headers: { cookie, ...headers } });
+  return { response, cookie: refreshCookieOf(response) };
+}
