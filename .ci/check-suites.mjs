@@ -1,7 +1,8 @@
 // Fails unless every *.test.ts file in the repository ran, none was skipped, and every test
 // passed, according to vitest's JSON report. Prints one closing line: "N passed, N failed".
-import { readFileSync } from "node:fs";
+
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 
 const reportPath = process.argv[2];
