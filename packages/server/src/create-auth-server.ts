@@ -1,18 +1,18 @@
-import { ACCESS_TOKEN_HEADER, CSRF_HEADER } from "@hush/protocol";
 import { Hono } from "hono";
-import { cors } from "hono/cors";
 import { type AuthServerOptions, type ResolvedOptions, resolveOptions } from "./config/options.js";
 import { createLogger } from "./events/logger.js";
 import { SecurityEvents } from "./events/security-events.js";
 import { errorResponse, toHushError } from "./http/error-response.js";
 import { HushError } from "./http/hush-error.js";
 import { RefreshCookie } from "./http/refresh-cookie.js";
+import { deriveKey } from "./keys/derive-key.js";
 import { KeyRing } from "./keys/key-ring.js";
 import { createSecretBox } from "./keys/secret-box.js";
 import { PasswordHasher } from "./passwords/password-hasher.js";
 import { PasswordPolicy } from "./passwords/password-policy.js";
 import { registerAuthRoutes } from "./routes/auth-routes.js";
 import { registerPublicRoutes } from "./routes/public-routes.js";
+import { corsMiddleware } from "./security/cors.js";
 import { RateLimits } from "./security/rate-limits.js";
 import type { HushEnv, ServerContext } from "./server-context.js";
 import { Accounts } from "./services/accounts.js";
@@ -59,6 +59,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     algorithm: resolved.signingAlgorithm,
     accessTokenTtlSeconds: resolved.accessTokenTtlSeconds,
     keyActivationDelaySeconds: resolved.keyActivationDelaySeconds,
+    kidSeed: deriveKey(resolved.secret, "hush/key-id/v1"),
     now: resolved.now,
   });
   await keys.initialize();
@@ -86,18 +87,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
   };
 
   const app = new Hono<HushEnv>();
-  app.use(
-    "*",
-    cors({
-      // Exact origins only, never `*`, never a pattern: credentials go with these responses.
-      origin: (origin) => (resolved.allowedOrigins.has(origin) ? origin : null),
-      credentials: true,
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      allowHeaders: ["Content-Type", "Authorization", CSRF_HEADER],
-      exposeHeaders: [ACCESS_TOKEN_HEADER, "WWW-Authenticate", "Date"],
-      maxAge: 600,
-    }),
-  );
+  app.use("*", corsMiddleware(resolved.allowedOrigins));
   registerAuthRoutes(app, ctx);
   registerPublicRoutes(app, ctx);
   app.notFound(() => errorResponse(new HushError("not_found", "No such endpoint.")));

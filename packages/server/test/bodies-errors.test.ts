@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GOOD_PASSWORD, type TestServer, createTestServer, signUp } from "./test-server.js";
+import { createTestServer, GOOD_PASSWORD, signUp, type TestServer } from "./test-server.js";
 
 describe("request bodies and errors", () => {
   let t: TestServer;
@@ -9,13 +9,21 @@ describe("request bodies and errors", () => {
   afterAll(() => t.close());
 
   it("refuses malformed JSON with 400 invalid_request", async () => {
-    const response = await t.request("/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: '{"email": "a@b.c",' });
+    const response = await t.request("/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"email": "a@b.c",',
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ error: "invalid_request", message: expect.any(String) });
   });
 
   it("refuses invalid UTF-8 with 400 invalid_request", async () => {
-    const response = await t.request("/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) });
+    const response = await t.request("/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
+    });
     expect(response.status).toBe(400);
   });
 
@@ -30,15 +38,23 @@ describe("request bodies and errors", () => {
         controller.close();
       },
     });
-    const streamed = await t.request("/auth/signup", { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit);
+    const streamed = await t.request("/auth/signup", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(streamed.status).toBe(413);
   });
 
-  it.each(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])("refuses %s with 415 unsupported_media_type", async (type) => {
-    const response = await t.request("/auth/signup", { method: "POST", headers: { "content-type": type }, body: "email=a" });
-    expect(response.status).toBe(415);
-    expect((await response.json()).error).toBe("unsupported_media_type");
-  });
+  it.each(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])(
+    "refuses %s with 415 unsupported_media_type",
+    async (type) => {
+      const response = await t.request("/auth/signup", { method: "POST", headers: { "content-type": type }, body: "email=a" });
+      expect(response.status).toBe(415);
+      expect((await response.json()).error).toBe("unsupported_media_type");
+    },
+  );
 
   it("accepts application/json with a charset", async () => {
     const response = await t.request("/auth/signup", {

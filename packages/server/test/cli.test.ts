@@ -97,7 +97,13 @@ describe("hush serve", () => {
   it("serves the API over HTTP with the environment's configuration and stops on SIGTERM", async () => {
     const folder = mkdtempSync(join(tmpdir(), "hush-serve-"));
     child = spawn(process.execPath, [BIN, "serve"], {
-      env: { PATH: process.env.PATH ?? "", PORT: "0", HUSH_SECRET: SECRET, HUSH_DATABASE_URL: `sqlite:${join(folder, "serve.db")}`, HUSH_ACCESS_TTL: "45s" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: "0",
+        HUSH_SECRET: SECRET,
+        HUSH_DATABASE_URL: `sqlite:${join(folder, "serve.db")}`,
+        HUSH_ACCESS_TTL: "45s",
+      },
     });
     const url = await new Promise<string>((resolve, reject) => {
       let out = "";

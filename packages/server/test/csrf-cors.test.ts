@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GOOD_PASSWORD, type TestServer, createTestServer, refreshCookieOf, signUp, uniqueEmail } from "./test-server.js";
+import { createTestServer, GOOD_PASSWORD, refreshCookieOf, signUp, type TestServer, uniqueEmail } from "./test-server.js";
 
 const TRUSTED_EXTRA = "https://app.example.com";
 
@@ -87,7 +87,11 @@ describe("CORS", () => {
   it("answers a preflight from an allowed origin with that exact origin and credentials", async () => {
     const response = await fetch(`${t.url}/auth/refresh`, {
       method: "OPTIONS",
-      headers: { origin: TRUSTED_EXTRA, "access-control-request-method": "POST", "access-control-request-headers": "x-hush-csrf,content-type" },
+      headers: {
+        origin: TRUSTED_EXTRA,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "x-hush-csrf,content-type",
+      },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-origin")).toBe(TRUSTED_EXTRA);
@@ -115,7 +119,11 @@ describe("CORS", () => {
   });
 
   it("grants CORS on token responses, never with a wildcard", async () => {
-    const response = await t.request("/auth/signup", { method: "POST", headers: { origin: TRUSTED_EXTRA }, json: { email: uniqueEmail(), password: GOOD_PASSWORD } });
+    const response = await t.request("/auth/signup", {
+      method: "POST",
+      headers: { origin: TRUSTED_EXTRA },
+      json: { email: uniqueEmail(), password: GOOD_PASSWORD },
+    });
     expect(response.status).toBe(201);
     expect(response.headers.get("access-control-allow-origin")).toBe(TRUSTED_EXTRA);
     expect(response.headers.get("access-control-allow-credentials")).toBe("true");

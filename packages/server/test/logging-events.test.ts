@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GOOD_PASSWORD, type TestServer, createTestServer, refreshCookieOf, refreshWith, signUp } from "./test-server.js";
+import { createTestServer, GOOD_PASSWORD, refreshCookieOf, refreshWith, signUp, type TestServer } from "./test-server.js";
 
 describe("security events and logs", () => {
   let t: TestServer;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { GOOD_PASSWORD, type TestServer, createTestServer, refreshWith, signUp, uniqueEmail } from "./test-server.js";
+import { createTestServer, GOOD_PASSWORD, refreshWith, signUp, type TestServer, uniqueEmail } from "./test-server.js";
 
 let t: TestServer | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import {
-  createHash,
+  createHmac,
   createPrivateKey,
   createPublicKey,
   createSecretKey,
@@ -60,6 +60,8 @@ export class KeyRing {
       algorithm: SigningAlgorithm;
       accessTokenTtlSeconds: number;
       keyActivationDelaySeconds: number;
+      /** Key for deriving the first key's id; derived from HUSH_SECRET, so ids differ per deployment. */
+      kidSeed: Uint8Array;
       now: () => number;
     },
   ) {}
@@ -68,10 +70,13 @@ export class KeyRing {
   async initialize(): Promise<void> {
     await this.reload();
     if (!this.keys.some((k) => k.alg === this.settings.algorithm && k.retiredAt === null)) {
-      // A kid derived from the current state: instances starting together compute the same one,
-      // and the unique key lets exactly one of them insert it.
+      // A kid derived from the shared secret and the current state: instances starting together
+      // compute the same one, and the unique key lets exactly one of them insert it.
       const newest = this.keys[0]?.kid ?? "none";
-      const kid = createHash("sha256").update(`${this.settings.algorithm}|${newest}`).digest("base64url").slice(0, 16);
+      const kid = createHmac("sha256", this.settings.kidSeed)
+        .update(`${this.settings.algorithm}|${newest}`)
+        .digest("base64url")
+        .slice(0, 16);
       await this.storage.addSigningKey(this.createRecord(kid, this.settings.now()), { onlyIfNone: true });
       await this.reload();
     }

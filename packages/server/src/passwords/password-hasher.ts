@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { hash, verify } from "@node-rs/argon2";
+import { createConcurrencyLimit } from "./concurrency-limit.js";
 
 /** argon2id parameters: OWASP's minimum (19 MiB, 2 passes, 1 lane). */
 export const ARGON2_PARAMS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -14,6 +16,11 @@ const PARAMS_TEXT = `m=${ARGON2_PARAMS.memoryCost},t=${ARGON2_PARAMS.timeCost},p
  * of logins never blocks the event loop that serves refreshes.
  */
 export class PasswordHasher {
+  /**
+   * At most one hash per core but one runs at a time, so one core is always left to the
+   * event loop (on 2 cores: one hash at a time, which is also the throughput maximum).
+   */
+  private readonly limit = createConcurrencyLimit(Math.max(1, availableParallelism() - 1));
   /** A hash of a random password, verified against when the email is unknown (same work, same time). */
   private readonly dummyHash: Promise<string>;
 
@@ -22,13 +29,13 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return hash(password, { algorithm: ARGON2ID, ...ARGON2_PARAMS });
+    return this.limit(() => hash(password, { algorithm: ARGON2ID, ...ARGON2_PARAMS }));
   }
 
   /** Verifies; a malformed stored hash counts as a mismatch, never as an error. */
   async verify(passwordHash: string, password: string): Promise<boolean> {
     try {
-      return await verify(passwordHash, password);
+      return await this.limit(() => verify(passwordHash, password));
     } catch {
       return false;
     }

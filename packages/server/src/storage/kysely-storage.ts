@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
+import { compileOnce } from "./compiled-query.js";
 import {
   EmailTakenError,
   type RevokedSession,
@@ -67,16 +68,58 @@ function toSigningKey(row: Selectable<SigningKeysTable>): SigningKeyRecord {
   };
 }
 
+function compileHotQueries(db: Kysely<Database>) {
+  return {
+    findSessionWithUser: compileOnce((p: (name: "sessionId") => never) =>
+      db
+        .selectFrom("sessions as s")
+        .innerJoin("users as u", "u.id", "s.user_id")
+        .selectAll("s")
+        .select([
+          "u.email as u_email",
+          "u.password_hash as u_password_hash",
+          "u.created_at as u_created_at",
+          "u.updated_at as u_updated_at",
+          "u.security_stamp as u_security_stamp",
+          "u.suspended_at as u_suspended_at",
+        ])
+        .where("s.id", "=", p("sessionId")),
+    ),
+    // Conditional on the expected hash: of concurrent rotations of one token exactly one
+    // matches a row; the database's own row locking decides, on every instance alike.
+    rotateSession: compileOnce((p: (name: keyof RotateInput) => never) =>
+      db
+        .updateTable("sessions")
+        .set((eb) => ({
+          previous_hash: eb.ref("current_hash"),
+          current_hash: p("nextHash"),
+          rotated_at: p("now"),
+          last_used_at: p("now"),
+          access_expires_at: p("accessExpiresAt"),
+          generation: eb("generation", "+", 1),
+        }))
+        .where("id", "=", p("sessionId"))
+        .where("current_hash", "=", p("expectedHash"))
+        .where("revoked_at", "is", null),
+    ),
+  };
+}
+
 /**
  * The storage contract on any Kysely dialect. It uses only portable SQL, so SQLite and
  * PostgreSQL share every line; concurrency comes from conditional UPDATEs and unique keys,
  * never from in-process locks, so it holds across server instances too.
  */
 export class KyselyStorage implements Storage {
+  /** The refresh hot path's queries, compiled once (see `compileOnce`). */
+  private readonly hot;
+
   constructor(
     readonly db: Kysely<Database>,
     private readonly onClose: () => Promise<void> = () => db.destroy(),
-  ) {}
+  ) {
+    this.hot = compileHotQueries(db);
+  }
 
   async migrate(): Promise<void> {
     await migrateToLatest(this.db as unknown as Kysely<unknown>);
@@ -158,20 +201,8 @@ export class KyselyStorage implements Storage {
   }
 
   async findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
-    const row = await this.db
-      .selectFrom("sessions as s")
-      .innerJoin("users as u", "u.id", "s.user_id")
-      .selectAll("s")
-      .select([
-        "u.email as u_email",
-        "u.password_hash as u_password_hash",
-        "u.created_at as u_created_at",
-        "u.updated_at as u_updated_at",
-        "u.security_stamp as u_security_stamp",
-        "u.suspended_at as u_suspended_at",
-      ])
-      .where("s.id", "=", sessionId)
-      .executeTakeFirst();
+    const { rows } = await this.db.executeQuery(this.hot.findSessionWithUser({ sessionId }));
+    const row = rows[0];
     if (!row) return undefined;
     return {
       session: toSession(row),
@@ -188,21 +219,8 @@ export class KyselyStorage implements Storage {
   }
 
   async rotateSession(input: RotateInput): Promise<boolean> {
-    const result = await this.db
-      .updateTable("sessions")
-      .set((eb) => ({
-        previous_hash: eb.ref("current_hash"),
-        current_hash: input.nextHash,
-        rotated_at: input.now,
-        last_used_at: input.now,
-        access_expires_at: input.accessExpiresAt,
-        generation: eb("generation", "+", 1),
-      }))
-      .where("id", "=", input.sessionId)
-      .where("current_hash", "=", input.expectedHash)
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    return result.numUpdatedRows === 1n;
+    const result = await this.db.executeQuery(this.hot.rotateSession(input));
+    return result.numAffectedRows === 1n;
   }
 
   async revokeSession(sessionId: string, reason: RevokeReason, now: number): Promise<boolean> {

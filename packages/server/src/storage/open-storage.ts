@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from "kysely";
 import type { Storage } from "./contract.js";
 import { KyselyStorage } from "./kysely-storage.js";
 import type { Database } from "./schema.js";
+import { withStatementCache } from "./sqlite-statement-cache.js";
 
 /** Where a database URL points: a SQLite file (or memory) or a PostgreSQL server. */
 export type DatabaseLocation = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
@@ -35,7 +36,7 @@ function openSqlite(path: string): Storage {
   sqlite.pragma("foreign_keys = ON");
   // Other processes (the CLI beside a running server) may hold the write lock briefly.
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return new KyselyStorage(db);
 }
 

@@ -103,7 +103,9 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
         await storage.createSession(s);
         expect(await storage.revokeSession(s.id, "logout", 10)).toBe(true);
         expect(await storage.revokeSession(s.id, "reuse_detected", 11)).toBe(false);
-        expect(await storage.rotateSession({ sessionId: s.id, expectedHash: "hash-0", nextHash: "x", now: 12, accessExpiresAt: 13 })).toBe(false);
+        expect(await storage.rotateSession({ sessionId: s.id, expectedHash: "hash-0", nextHash: "x", now: 12, accessExpiresAt: 13 })).toBe(
+          false,
+        );
         const found = await storage.findSessionWithUser(s.id);
         expect(found?.session).toMatchObject({ revokedAt: 10, revokedReason: "logout" });
       }),
@@ -117,7 +119,10 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
         const s = session(u.id);
         await storage.createSession(s);
         await storage.revokeSession(s.id, "logout", 10);
-        expect(await storage.listRecentlyRevoked(s.accessExpiresAt - 1)).toContainEqual({ sessionId: s.id, accessExpiresAt: s.accessExpiresAt });
+        expect(await storage.listRecentlyRevoked(s.accessExpiresAt - 1)).toContainEqual({
+          sessionId: s.id,
+          accessExpiresAt: s.accessExpiresAt,
+        });
         expect(await storage.listRecentlyRevoked(s.accessExpiresAt)).not.toContainEqual(expect.objectContaining({ sessionId: s.id }));
       }),
     );
@@ -125,8 +130,19 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
     it(
       "adds the first signing key once among concurrent starters and retires the old key on rotation",
       withStorage(async (storage) => {
-        const key = (kid: string, activatesAt: number) => ({ kid, alg: "EdDSA", publicJwk: "{}", privateSealed: "v1.x", createdAt: 1, activatesAt, retiredAt: null });
-        const inserted = await Promise.all([storage.addSigningKey(key("k1", 1), { onlyIfNone: true }), storage.addSigningKey(key("k1", 1), { onlyIfNone: true })]);
+        const key = (kid: string, activatesAt: number) => ({
+          kid,
+          alg: "EdDSA",
+          publicJwk: "{}",
+          privateSealed: "v1.x",
+          createdAt: 1,
+          activatesAt,
+          retiredAt: null,
+        });
+        const inserted = await Promise.all([
+          storage.addSigningKey(key("k1", 1), { onlyIfNone: true }),
+          storage.addSigningKey(key("k1", 1), { onlyIfNone: true }),
+        ]);
         expect(inserted.filter(Boolean)).toHaveLength(1);
         expect(await storage.addSigningKey(key("k2", 1), { onlyIfNone: true })).toBe(false);
         expect(await storage.addSigningKey(key("k3", 100), { onlyIfNone: false })).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RefreshChain, formatRefreshToken, hashRefreshSecret, newRefreshSecret, newSessionId, parseRefreshToken } from "./refresh-token.js";
+import { formatRefreshToken, hashRefreshSecret, newRefreshSecret, newSessionId, parseRefreshToken, RefreshChain } from "./refresh-token.js";
 
 const SECRET = new Uint8Array(32).fill(7);
 
@@ -13,12 +13,17 @@ describe("opaque refresh tokens", () => {
     expect(Buffer.from(parsed?.secret ?? []).equals(Buffer.from(secret))).toBe(true);
   });
 
-  it.each(["", "abc", "a.b", `${"A".repeat(22)}.${"B".repeat(42)}`, `${"A".repeat(22)}.${"B".repeat(43)}=`, `${"A".repeat(22)}.${"B".repeat(43)}.x`, `${"A".repeat(21)}+.${"B".repeat(43)}`])(
-    "refuses the malformed token %j",
-    (text) => {
-      expect(parseRefreshToken(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    "",
+    "abc",
+    "a.b",
+    `${"A".repeat(22)}.${"B".repeat(42)}`,
+    `${"A".repeat(22)}.${"B".repeat(43)}=`,
+    `${"A".repeat(22)}.${"B".repeat(43)}.x`,
+    `${"A".repeat(21)}+.${"B".repeat(43)}`,
+  ])("refuses the malformed token %j", (text) => {
+    expect(parseRefreshToken(text)).toBeUndefined();
+  });
 
   it("stores a hash that differs from the secret and is stable", () => {
     const secret = newRefreshSecret();

@@ -1,0 +1,10 @@
+// `npm run bench`: every benchmark of the project, each writing its section of docs/benchmarks.md.
+import { benchServerCore } from "./server-core.mjs";
+
+const only = process.argv[2];
+const suites = { "server-core": benchServerCore };
+for (const [name, run] of Object.entries(suites)) {
+  if (only && only !== name) continue;
+  const result = await run();
+  console.log(JSON.stringify({ suite: name, ...result }));
+}

@@ -1,0 +1,41 @@
+import { ACCESS_TOKEN_HEADER, CSRF_HEADER } from "@hush/protocol";
+import type { MiddlewareHandler } from "hono";
+
+const ALLOW_METHODS = "GET, POST, DELETE, OPTIONS";
+const ALLOW_HEADERS = `Content-Type, Authorization, ${CSRF_HEADER}`;
+/** The client reads the error challenge, the server's clock, and an assisted-refresh token. */
+const EXPOSE_HEADERS = `${ACCESS_TOKEN_HEADER}, WWW-Authenticate, Date`;
+const PREFLIGHT_MAX_AGE_SECONDS = "600";
+
+/**
+ * CORS for exact origins with credentials (API.md §3): an allowed origin gets itself back in
+ * `Access-Control-Allow-Origin` (never `*`, never a pattern), any other origin gets no grant.
+ * Headers are added to the finished response, so a handler's own response object is kept as is
+ * (Hono's stock middleware touches `c.res` before the handler runs, which made every response
+ * be rebuilt — measurable on the refresh hot path).
+ */
+export function corsMiddleware(allowedOrigins: ReadonlySet<string>): MiddlewareHandler {
+  return async (c, next) => {
+    const origin = c.req.header("origin");
+    const granted = origin !== undefined && allowedOrigins.has(origin) ? origin : undefined;
+    if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+      const headers = new Headers({ vary: "Origin" });
+      if (granted) {
+        headers.set("access-control-allow-origin", granted);
+        headers.set("access-control-allow-credentials", "true");
+        headers.set("access-control-allow-methods", ALLOW_METHODS);
+        headers.set("access-control-allow-headers", ALLOW_HEADERS);
+        headers.set("access-control-max-age", PREFLIGHT_MAX_AGE_SECONDS);
+      }
+      return new Response(null, { status: 204, headers });
+    }
+    await next();
+    const headers = c.res.headers;
+    headers.append("vary", "Origin");
+    if (granted) {
+      headers.set("access-control-allow-origin", granted);
+      headers.set("access-control-allow-credentials", "true");
+      headers.set("access-control-expose-headers", EXPOSE_HEADERS);
+    }
+  };
+}
