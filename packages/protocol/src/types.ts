@@ -36,5 +36,7 @@ export interface AccessTokenClaims {
   jti: string;
   sid: string;
   client_id: string;
+  /** When the user signed in to this session (seconds since the epoch). */
+  auth_time?: number;
   [claim: string]: unknown;
 }

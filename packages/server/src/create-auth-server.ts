@@ -12,15 +12,21 @@ import { PasswordHasher } from "./passwords/password-hasher.js";
 import { PasswordPolicy } from "./passwords/password-policy.js";
 import { registerAuthRoutes } from "./routes/auth-routes.js";
 import { registerPublicRoutes } from "./routes/public-routes.js";
+import { registerSessionRoutes } from "./routes/session-routes.js";
 import { corsMiddleware } from "./security/cors.js";
 import { RateLimits } from "./security/rate-limits.js";
 import type { HushEnv, ServerContext } from "./server-context.js";
 import { Accounts } from "./services/accounts.js";
+import { Admin } from "./services/admin.js";
+import { Lifecycle } from "./services/lifecycle.js";
+import { RevocationFeed } from "./services/revocation-feed.js";
 import { RotatingSessions } from "./services/rotating-sessions.js";
+import { StatelessSessions } from "./services/stateless-sessions.js";
 import type { Storage } from "./storage/contract.js";
 import { openStorage } from "./storage/open-storage.js";
 import { AccessTokens } from "./tokens/access-token.js";
 import { RefreshChain } from "./tokens/refresh-token.js";
+import { StatelessRefreshTokens } from "./tokens/stateless-refresh-token.js";
 
 /** What the host (node:http, a framework, a test) tells the server about a connection. */
 export interface ConnectionInfo {
@@ -35,6 +41,8 @@ export interface AuthServer {
   readonly options: ResolvedOptions;
   readonly storage: Storage;
   readonly keys: KeyRing;
+  /** Operator actions: create, suspend and unsuspend users, set passwords, list and revoke sessions, rotate keys. */
+  readonly admin: Admin;
   /** Stops background work and closes the database. */
   close(): Promise<void>;
 }
@@ -49,7 +57,6 @@ export interface AuthServer {
  */
 export async function createAuthServer(options: AuthServerOptions & { storage?: Storage }): Promise<AuthServer> {
   const resolved = resolveOptions(options);
-  if (resolved.refreshMode === "stateless") throw new Error("options.refreshMode 'stateless' is not available yet");
   const logger = resolved.logger ?? createLogger(resolved.logLevel);
   const storage = options.storage ?? openStorage(resolved.databaseUrl);
   await storage.migrate();
@@ -73,14 +80,23 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     }),
   );
   const hasher = new PasswordHasher();
+  const policy = new PasswordPolicy(resolved.passwordMinLength);
+  const sessions =
+    resolved.refreshMode === "rotating"
+      ? new RotatingSessions(storage, new RefreshChain(resolved.secret), limits, events, resolved)
+      : new StatelessSessions(storage, new StatelessRefreshTokens(resolved.secret, resolved.issuer), limits, events, resolved);
+  const accounts = new Accounts(storage, hasher, policy, limits, events, resolved);
+  const lifecycle = new Lifecycle(storage, sessions, hasher, policy, limits, events, resolved);
   const ctx: ServerContext = {
     options: resolved,
     logger,
     storage,
     keys,
     accessTokens: new AccessTokens(keys, resolved),
-    accounts: new Accounts(storage, hasher, new PasswordPolicy(resolved.passwordMinLength), limits, events, resolved),
-    sessions: new RotatingSessions(storage, new RefreshChain(resolved.secret), limits, events, resolved),
+    accounts,
+    sessions,
+    lifecycle,
+    feed: new RevocationFeed(storage, keys, resolved),
     cookie: new RefreshCookie(resolved.issuer, resolved.cookieSameSite),
     limits,
     events,
@@ -89,6 +105,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
   const app = new Hono<HushEnv>();
   app.use("*", corsMiddleware(resolved.allowedOrigins));
   registerAuthRoutes(app, ctx);
+  registerSessionRoutes(app, ctx);
   registerPublicRoutes(app, ctx);
   app.notFound(() => errorResponse(new HushError("not_found", "No such endpoint.")));
   app.onError((thrown) => {
@@ -110,6 +127,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     options: resolved,
     storage,
     keys,
+    admin: new Admin(storage, accounts, lifecycle, keys, events, resolved.now),
     async close() {
       keys.stop();
       await storage.close();

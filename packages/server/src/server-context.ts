@@ -5,6 +5,8 @@ import type { RefreshCookie } from "./http/refresh-cookie.js";
 import type { KeyRing } from "./keys/key-ring.js";
 import type { RateLimits } from "./security/rate-limits.js";
 import type { Accounts } from "./services/accounts.js";
+import type { Lifecycle } from "./services/lifecycle.js";
+import type { RevocationFeed } from "./services/revocation-feed.js";
 import type { SessionStrategy } from "./services/session-strategy.js";
 import type { Storage } from "./storage/contract.js";
 import type { AccessTokens } from "./tokens/access-token.js";
@@ -18,6 +20,8 @@ export interface ServerContext {
   readonly accessTokens: AccessTokens;
   readonly accounts: Accounts;
   readonly sessions: SessionStrategy;
+  readonly lifecycle: Lifecycle;
+  readonly feed: RevocationFeed;
   readonly cookie: RefreshCookie;
   readonly limits: RateLimits;
   readonly events: SecurityEvents;

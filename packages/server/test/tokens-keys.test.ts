@@ -38,6 +38,7 @@ describe("access tokens", () => {
           jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
           sid: expect.stringMatching(/^[\w-]{22}$/),
           client_id: "hush-web",
+          auth_time: payload.iat,
         });
       } finally {
         await t.close();

@@ -13,3 +13,6 @@ const passwordSchema = z.string().min(1, "must not be empty").max(4096);
 
 export const credentialsSchema = z.object({ email: emailSchema, password: passwordSchema });
 export type Credentials = z.infer<typeof credentialsSchema>;
+
+export const passwordChangeSchema = z.object({ currentPassword: passwordSchema, newPassword: passwordSchema });
+export type PasswordChange = z.infer<typeof passwordChangeSchema>;

@@ -23,7 +23,7 @@ export function registerAuthRoutes(app: Hono<HushEnv>, ctx: ServerContext): void
     const meta = requestMeta(c, ctx);
     const user = await ctx.accounts.signup(credentials, meta);
     const refresh = await ctx.sessions.start(user, meta, accessExpiry());
-    const access = await ctx.accessTokens.issue(user, refresh.sessionId, ctx.options.now());
+    const access = await ctx.accessTokens.issue(user, refresh, ctx.options.now());
     return tokenResponse(ctx, 201, user, access, refresh);
   });
 
@@ -33,7 +33,7 @@ export function registerAuthRoutes(app: Hono<HushEnv>, ctx: ServerContext): void
     const meta = requestMeta(c, ctx);
     const user = await ctx.accounts.login(credentials, meta);
     const refresh = await ctx.sessions.start(user, meta, accessExpiry());
-    const access = await ctx.accessTokens.issue(user, refresh.sessionId, ctx.options.now());
+    const access = await ctx.accessTokens.issue(user, refresh, ctx.options.now());
     return tokenResponse(ctx, 200, user, access, refresh);
   });
 
@@ -43,7 +43,7 @@ export function registerAuthRoutes(app: Hono<HushEnv>, ctx: ServerContext): void
     try {
       if (!token) throw invalidRefreshToken();
       const outcome = await ctx.sessions.refresh(token, requestMeta(c, ctx), accessExpiry());
-      const access = await ctx.accessTokens.issue(outcome.user, outcome.sessionId, ctx.options.now());
+      const access = await ctx.accessTokens.issue(outcome.user, outcome, ctx.options.now());
       return tokenResponse(ctx, 200, outcome.user, access, outcome);
     } catch (error) {
       // A refresh token the server refuses is cleared, so the browser stops sending it. Not on

@@ -4,7 +4,7 @@ import { errorResponse } from "../http/error-response.js";
 import { HushError } from "../http/hush-error.js";
 import type { HushEnv, ServerContext } from "../server-context.js";
 
-/** The JWKS and the health check: no credentials, safe to expose. */
+/** The JWKS, the revocation feed and the health check: no credentials, safe to expose. */
 export function registerPublicRoutes(app: Hono<HushEnv>, ctx: ServerContext): void {
   // Half the activation delay: a verifier that caches the JWKS for its max-age still sees a
   // rotated-in key before that key signs its first token.
@@ -15,6 +15,13 @@ export function registerPublicRoutes(app: Hono<HushEnv>, ctx: ServerContext): vo
       "content-type": "application/json; charset=utf-8",
       "cache-control": jwksMaxAge > 0 ? `public, max-age=${jwksMaxAge}` : "no-cache",
     });
+  });
+
+  app.get(PATHS.revocations, async (c) => {
+    const { jwt, etag } = await ctx.feed.current();
+    const headers = { etag, "cache-control": "no-cache" };
+    if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers });
+    return c.body(jwt, 200, { ...headers, "content-type": "application/jwt" });
   });
 
   app.get(PATHS.health, async (c) => {

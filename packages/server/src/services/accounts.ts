@@ -23,6 +23,12 @@ export class Accounts {
   /** Creates an account. Throws `weak_password`, `email_taken` or `rate_limited`. */
   async signup({ email, password }: Credentials, meta: RequestMeta): Promise<UserRecord> {
     await this.limits.consume("signupsPerIp", meta.ip);
+    return this.createAccount(email, password, meta);
+  }
+
+  /** Creates an account without the per-IP limit (operators, and `signup` after its limit). */
+  async createAccount(rawEmail: string, password: string, meta: RequestMeta | undefined): Promise<UserRecord> {
+    const email = rawEmail.trim().toLowerCase();
     const normalized = normalizePassword(password);
     this.policy.check(normalized);
     const now = this.options.now();
@@ -41,7 +47,7 @@ export class Accounts {
       if (error instanceof EmailTakenError) throw new HushError("email_taken", "An account with this email already exists.");
       throw error;
     }
-    this.events.emit({ type: "signup", userId: user.id, email, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
+    this.events.emit({ type: "signup", userId: user.id, email, ip: meta?.ip, userAgent: meta?.userAgent ?? undefined });
     return user;
   }
 

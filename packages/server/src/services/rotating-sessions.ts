@@ -2,7 +2,7 @@ import type { ResolvedOptions } from "../config/options.js";
 import type { SecurityEvents } from "../events/security-events.js";
 import { HushError } from "../http/hush-error.js";
 import type { RateLimits } from "../security/rate-limits.js";
-import type { SessionRecord, Storage, UserRecord } from "../storage/contract.js";
+import type { RevokeReason, SessionRecord, Storage, UserRecord } from "../storage/contract.js";
 import {
   formatRefreshToken,
   hashRefreshSecret,
@@ -14,7 +14,7 @@ import {
   sameHash,
 } from "../tokens/refresh-token.js";
 import type { RequestMeta } from "./request-meta.js";
-import type { IssuedRefresh, RefreshOutcome, SessionStrategy } from "./session-strategy.js";
+import type { IssuedRefresh, RefreshOutcome, SessionListing, SessionStrategy } from "./session-strategy.js";
 
 /** Most chain links walked to recognise a replayed ancestor (bounds the work a forged token can cause). */
 const MAX_ANCESTOR_STEPS = 10_000;
@@ -64,7 +64,12 @@ export class RotatingSessions implements SessionStrategy {
       revokedReason: null,
     };
     await this.storage.createSession(session);
-    return { sessionId, refreshToken: formatRefreshToken(sessionId, secret), cookieMaxAgeSeconds: this.cookieMaxAge(session, now) };
+    return {
+      sessionId,
+      refreshToken: formatRefreshToken(sessionId, secret),
+      cookieMaxAgeSeconds: this.cookieMaxAge(session, now),
+      authTime: now,
+    };
   }
 
   async refresh(token: string, meta: RequestMeta, accessExpiresAt: number): Promise<RefreshOutcome> {
@@ -132,6 +137,51 @@ export class RotatingSessions implements SessionStrategy {
     }
   }
 
+  async list(user: UserRecord): Promise<SessionListing[]> {
+    const now = this.options.now();
+    const idleMs = this.options.refreshIdleTtlSeconds * 1000;
+    return (await this.storage.listUserSessions(user.id, now))
+      .filter((s) => s.lastUsedAt + idleMs > now)
+      .map((s) => ({
+        id: s.id,
+        createdAt: s.createdAt,
+        lastUsedAt: s.lastUsedAt,
+        expiresAt: Math.min(s.expiresAt, s.lastUsedAt + idleMs),
+        userAgent: s.userAgent,
+      }));
+  }
+
+  async revokeOne(user: UserRecord, sessionId: string): Promise<boolean> {
+    const found = await this.storage.findSessionWithUser(sessionId);
+    // Another user's session answers exactly like a missing one: ids reveal nothing.
+    if (!found || found.session.userId !== user.id || found.session.revokedAt !== null) return false;
+    return this.storage.revokeSession(sessionId, "user_revoked", this.options.now());
+  }
+
+  revokeAll(user: UserRecord, reason: RevokeReason, exceptSessionId?: string): Promise<string[]> {
+    return this.storage.revokeUserSessions(user.id, reason, this.options.now(), exceptSessionId);
+  }
+
+  async reissue(user: UserRecord, sessionId: string, authTime: number, accessExpiresAt: number): Promise<IssuedRefresh> {
+    const now = this.options.now();
+    const secret = newRefreshSecret();
+    await this.storage.resetSession({
+      sessionId,
+      currentHash: hashRefreshSecret(secret),
+      securityStamp: user.securityStamp,
+      now,
+      accessExpiresAt,
+    });
+    const found = await this.storage.findSessionWithUser(sessionId);
+    if (!found || found.session.revokedAt !== null) throw sessionRevoked();
+    return {
+      sessionId,
+      refreshToken: formatRefreshToken(sessionId, secret),
+      cookieMaxAgeSeconds: this.cookieMaxAge(found.session, now),
+      authTime,
+    };
+  }
+
   async liveUser(userId: string, sessionId: string): Promise<UserRecord | undefined> {
     const found = await this.storage.findSessionWithUser(sessionId);
     if (!found || found.user.id !== userId) return undefined;
@@ -178,6 +228,7 @@ export class RotatingSessions implements SessionStrategy {
       sessionId: session.id,
       refreshToken: formatRefreshToken(session.id, successor),
       cookieMaxAgeSeconds: this.cookieMaxAge({ ...session, lastUsedAt: now }, now),
+      authTime: session.createdAt,
     };
   }
 

@@ -1,4 +1,4 @@
-import type { UserRecord } from "../storage/contract.js";
+import type { RevokeReason, UserRecord } from "../storage/contract.js";
 import type { RequestMeta } from "./request-meta.js";
 
 /** A session's refresh token, as it goes into the cookie. */
@@ -7,6 +7,8 @@ export interface IssuedRefresh {
   refreshToken: string;
   /** The cookie's `Max-Age`: the smaller of the absolute and idle time left, in seconds. */
   cookieMaxAgeSeconds: number;
+  /** When the user signed in to this session, in milliseconds (the access token's `auth_time`). */
+  authTime: number;
 }
 
 /** The result of a successful refresh: who, which session, and the next refresh token. */
@@ -14,9 +16,19 @@ export interface RefreshOutcome extends IssuedRefresh {
   user: UserRecord;
 }
 
+/** One session as `GET /auth/sessions` lists it; times in milliseconds. */
+export interface SessionListing {
+  id: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  userAgent: string | null;
+}
+
 /**
  * How refresh tokens work: `rotating` (stored sessions) or `stateless` (signed JWTs). The
- * routes speak only to this interface, so the mode is one switch at start-up.
+ * routes and lifecycle services speak only to this interface, so the mode is one switch at
+ * start-up, and one lifecycle test suite runs over both.
  */
 export interface SessionStrategy {
   /** Begins a session for a user who just proved who they are. */
@@ -31,4 +43,18 @@ export interface SessionStrategy {
   end(token: string, meta: RequestMeta): Promise<void>;
   /** The user an access token's session belongs to, if that session is still alive. */
   liveUser(userId: string, sessionId: string): Promise<UserRecord | undefined>;
+  /** The user's live sessions. */
+  list(
+    user: UserRecord,
+    current: { sessionId: string; issuedAt: number; authTime: number | undefined; userAgent: string | null },
+  ): Promise<SessionListing[]>;
+  /** Revokes one of the user's sessions; `false` when the user has no such live session. */
+  revokeOne(user: UserRecord, sessionId: string): Promise<boolean>;
+  /**
+   * Ends every session of the user but `exceptSessionId`, after the user's security stamp has
+   * grown (which alone ends them in `stateless` mode).
+   */
+  revokeAll(user: UserRecord, reason: RevokeReason, exceptSessionId?: string): Promise<string[]>;
+  /** Gives the current session a new refresh token under the user's new stamp (after a password change). */
+  reissue(user: UserRecord, sessionId: string, authTime: number, accessExpiresAt: number): Promise<IssuedRefresh>;
 }

@@ -77,6 +77,12 @@ export interface Storage {
   createUser(user: UserRecord): Promise<void>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: string): Promise<UserRecord | undefined>;
+  /** Every user, oldest first (for the CLI; not a hot path). */
+  listUsers(): Promise<UserRecord[]>;
+  /** Suspends or unsuspends; either way the security stamp grows. Returns the new stamp. */
+  setSuspended(userId: string, suspended: boolean, now: number): Promise<number>;
+  /** Grows the security stamp (logout-all). Returns the new stamp; a stamp never returns to an earlier value. */
+  bumpSecurityStamp(userId: string, now: number): Promise<number>;
   /** Replaces the password hash. With `bumpStamp` the security stamp grows too (a password change, not a re-hash). Returns the new stamp. */
   setPasswordHash(userId: string, passwordHash: string, bumpStamp: boolean, now: number): Promise<number>;
 
@@ -91,11 +97,28 @@ export interface Storage {
    */
   rotateSession(input: RotateInput): Promise<boolean>;
   /**
-   * Marks a session revoked (idempotent: a second call keeps the first time and reason).
-   * Returns true if this call revoked it.
+   * Marks a session revoked and records it for the revocation feed, in one transaction
+   * (idempotent: a second call keeps the first time and reason). Returns true if this call revoked it.
    */
   revokeSession(sessionId: string, reason: RevokeReason, now: number): Promise<boolean>;
-  /** Lists revoked sessions whose access tokens may still be alive at `now`. */
+  /** Revokes every live session of a user but `exceptSessionId`, as `revokeSession` does. Returns the ids revoked. */
+  revokeUserSessions(userId: string, reason: RevokeReason, now: number, exceptSessionId?: string): Promise<string[]>;
+  /**
+   * Gives a live session a new refresh secret and the user's new stamp (after a password
+   * change, for the session that made it). The retired secret is forgotten, not graced.
+   */
+  resetSession(input: {
+    sessionId: string;
+    currentHash: string;
+    securityStamp: number;
+    now: number;
+    accessExpiresAt: number;
+  }): Promise<void>;
+  /** A user's sessions that are neither revoked nor past their absolute end, newest first. */
+  listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
+  /** Records a revocation for the feed alone (`stateless` mode has no session rows). Idempotent. */
+  recordRevocation(entry: { sessionId: string; userId: string; now: number; until: number }): Promise<void>;
+  /** Lists revoked sessions whose access tokens may still be alive at `now`, and forgets older ones. */
   listRecentlyRevoked(now: number): Promise<RevokedSession[]>;
 
   /** Every signing key, newest first. */

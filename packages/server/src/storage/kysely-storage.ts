@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from "kysely";
 import { compileOnce } from "./compiled-query.js";
 import {
   EmailTakenError,
@@ -67,6 +67,8 @@ function toSigningKey(row: Selectable<SigningKeysTable>): SigningKeyRecord {
     retiredAt: numOrNull(row.retired_at),
   };
 }
+
+type SessionsUpdate = UpdateQueryBuilder<Database, "sessions", "sessions", UpdateResult>;
 
 function compileHotQueries(db: Kysely<Database>) {
   return {
@@ -163,6 +165,31 @@ export class KyselyStorage implements Storage {
     return row && toUser(row);
   }
 
+  async listUsers(): Promise<UserRecord[]> {
+    const rows = await this.db.selectFrom("users").selectAll().orderBy("created_at").orderBy("id").execute();
+    return rows.map(toUser);
+  }
+
+  async setSuspended(userId: string, suspended: boolean, now: number): Promise<number> {
+    const row = await this.db
+      .updateTable("users")
+      .set((eb) => ({ suspended_at: suspended ? now : null, updated_at: now, security_stamp: eb("security_stamp", "+", 1) }))
+      .where("id", "=", userId)
+      .returning("security_stamp")
+      .executeTakeFirstOrThrow();
+    return num(row.security_stamp);
+  }
+
+  async bumpSecurityStamp(userId: string, now: number): Promise<number> {
+    const row = await this.db
+      .updateTable("users")
+      .set((eb) => ({ updated_at: now, security_stamp: eb("security_stamp", "+", 1) }))
+      .where("id", "=", userId)
+      .returning("security_stamp")
+      .executeTakeFirstOrThrow();
+    return num(row.security_stamp);
+  }
+
   async setPasswordHash(userId: string, passwordHash: string, bumpStamp: boolean, now: number): Promise<number> {
     const row = await this.db
       .updateTable("users")
@@ -224,24 +251,80 @@ export class KyselyStorage implements Storage {
   }
 
   async revokeSession(sessionId: string, reason: RevokeReason, now: number): Promise<boolean> {
-    const result = await this.db
+    const revoked = await this.revokeWhere(reason, now, (q) => q.where("id", "=", sessionId));
+    return revoked.length === 1;
+  }
+
+  revokeUserSessions(userId: string, reason: RevokeReason, now: number, exceptSessionId?: string): Promise<string[]> {
+    return this.revokeWhere(reason, now, (q) => {
+      const mine = q.where("user_id", "=", userId);
+      return exceptSessionId === undefined ? mine : mine.where("id", "!=", exceptSessionId);
+    });
+  }
+
+  /** Revokes the live sessions a filter selects and records them for the feed, in one transaction. */
+  private revokeWhere(reason: RevokeReason, now: number, filter: (query: SessionsUpdate) => SessionsUpdate): Promise<string[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const query = trx.updateTable("sessions").set({ revoked_at: now, revoked_reason: reason }).where("revoked_at", "is", null);
+      const rows = await filter(query).returning(["id", "user_id", "access_expires_at"]).execute();
+      if (rows.length > 0) {
+        await trx
+          .insertInto("revocations")
+          .values(rows.map((r) => ({ session_id: r.id, user_id: r.user_id, revoked_at: now, until: num(r.access_expires_at) })))
+          .onConflict((oc) => oc.column("session_id").doNothing())
+          .execute();
+      }
+      return rows.map((r) => r.id);
+    });
+  }
+
+  async resetSession(input: {
+    sessionId: string;
+    currentHash: string;
+    securityStamp: number;
+    now: number;
+    accessExpiresAt: number;
+  }): Promise<void> {
+    await this.db
       .updateTable("sessions")
-      .set({ revoked_at: now, revoked_reason: reason })
-      .where("id", "=", sessionId)
+      .set({
+        current_hash: input.currentHash,
+        previous_hash: null,
+        rotated_at: input.now,
+        last_used_at: input.now,
+        security_stamp: input.securityStamp,
+        access_expires_at: input.accessExpiresAt,
+      })
+      .where("id", "=", input.sessionId)
       .where("revoked_at", "is", null)
-      .executeTakeFirst();
-    return result.numUpdatedRows === 1n;
+      .execute();
+  }
+
+  async listUserSessions(userId: string, now: number): Promise<SessionRecord[]> {
+    const rows = await this.db
+      .selectFrom("sessions")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .where("revoked_at", "is", null)
+      .where("expires_at", ">", now)
+      .orderBy("created_at", "desc")
+      .execute();
+    return rows.map(toSession);
+  }
+
+  async recordRevocation(entry: { sessionId: string; userId: string; now: number; until: number }): Promise<void> {
+    await this.db
+      .insertInto("revocations")
+      .values({ session_id: entry.sessionId, user_id: entry.userId, revoked_at: entry.now, until: entry.until })
+      .onConflict((oc) => oc.column("session_id").doNothing())
+      .execute();
   }
 
   async listRecentlyRevoked(now: number): Promise<RevokedSession[]> {
-    const rows = await this.db
-      .selectFrom("sessions")
-      .select(["id", "access_expires_at"])
-      .where("revoked_at", "is not", null)
-      .where("access_expires_at", ">", now)
-      .orderBy("id")
-      .execute();
-    return rows.map((r) => ({ sessionId: r.id, accessExpiresAt: num(r.access_expires_at) }));
+    // Entries whose access tokens have all expired can never matter again.
+    await this.db.deleteFrom("revocations").where("until", "<=", now).execute();
+    const rows = await this.db.selectFrom("revocations").select(["session_id", "until"]).orderBy("session_id").execute();
+    return rows.map((r) => ({ sessionId: r.session_id, accessExpiresAt: num(r.until) }));
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

@@ -36,7 +36,16 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn("revoked_reason", "text")
         .execute();
       await db.schema.createIndex("sessions_user_id").on("sessions").column("user_id").execute();
-      await db.schema.createIndex("sessions_revoked_at").on("sessions").column("revoked_at").execute();
+      // Sessions ended while their access tokens may still be alive: the revocation feed.
+      // Kept apart from `sessions` so that `stateless` mode (no session rows) can publish too.
+      await db.schema
+        .createTable("revocations")
+        .addColumn("session_id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("revoked_at", "bigint", (c) => c.notNull())
+        .addColumn("until", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("revocations_until").on("revocations").column("until").execute();
       await db.schema
         .createTable("signing_keys")
         .addColumn("kid", "text", (c) => c.primaryKey())

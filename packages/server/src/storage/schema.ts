@@ -36,6 +36,14 @@ export interface SessionsTable {
   revoked_reason: string | null;
 }
 
+export interface RevocationsTable {
+  session_id: string;
+  user_id: string;
+  revoked_at: number;
+  /** When the last access token of the session expires; the entry leaves the feed then. */
+  until: number;
+}
+
 export interface SigningKeysTable {
   kid: string;
   alg: string;
@@ -53,5 +61,6 @@ export interface SigningKeysTable {
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
+  revocations: RevocationsTable;
   signing_keys: SigningKeysTable;
 }

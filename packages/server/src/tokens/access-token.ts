@@ -7,7 +7,7 @@ import type { KeyRing } from "../keys/key-ring.js";
 import { signCompactJws } from "./jws-signer.js";
 
 /** Claims a hook may not set: the ones that make the token what it is. */
-const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "client_id", "typ"]);
+const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "client_id", "typ", "auth_time"]);
 
 /** Leeway for `exp`/`iat` when the server checks its own tokens, in seconds. */
 const VERIFY_LEEWAY_SECONDS = 5;
@@ -28,7 +28,11 @@ export class AccessTokens {
   ) {}
 
   /** Signs an access token for a user's session, with any claims the application's hook adds. */
-  async issue(user: { id: string; email: string }, sessionId: string, now: number): Promise<IssuedAccessToken> {
+  async issue(
+    user: { id: string; email: string },
+    session: { sessionId: string; authTime: number },
+    now: number,
+  ): Promise<IssuedAccessToken> {
     const key = this.keys.signingKey(now);
     const iat = Math.floor(now / 1000);
     const exp = iat + this.options.accessTokenTtlSeconds;
@@ -45,8 +49,9 @@ export class AccessTokens {
       exp,
       // randomUUID draws from a cached entropy pool: cheaper per token than randomBytes.
       jti: randomUUID(),
-      sid: sessionId,
+      sid: session.sessionId,
       client_id: DEFAULT_CLIENT_ID,
+      auth_time: Math.floor(session.authTime / 1000),
     };
     const token = signCompactJws(key.alg, key.privateKey, { alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, payload);
     return { token, expiresIn: this.options.accessTokenTtlSeconds, expiresAt: exp * 1000 };

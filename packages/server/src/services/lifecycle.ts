@@ -1,0 +1,105 @@
+import type { ResolvedOptions } from "../config/options.js";
+import type { SecurityEvents } from "../events/security-events.js";
+import { HushError } from "../http/hush-error.js";
+import type { PasswordChange } from "../http/schemas.js";
+import type { PasswordHasher } from "../passwords/password-hasher.js";
+import { normalizePassword, type PasswordPolicy } from "../passwords/password-policy.js";
+import type { RateLimits } from "../security/rate-limits.js";
+import type { Storage, UserRecord } from "../storage/contract.js";
+import type { RequestMeta } from "./request-meta.js";
+import type { IssuedRefresh, SessionStrategy } from "./session-strategy.js";
+
+/**
+ * What happens to an account after sign-up: logout everywhere, password changes, suspension.
+ * Each grows the user's security stamp first — which alone ends every refresh token in
+ * `stateless` mode — and then revokes the stored sessions in `rotating` mode.
+ */
+export class Lifecycle {
+  constructor(
+    private readonly storage: Storage,
+    private readonly sessions: SessionStrategy,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly limits: RateLimits,
+    private readonly events: SecurityEvents,
+    private readonly options: ResolvedOptions,
+  ) {}
+
+  /** Ends every session of the user, on every device. */
+  async logoutAll(user: UserRecord, meta: RequestMeta | undefined): Promise<void> {
+    const stamp = await this.storage.bumpSecurityStamp(user.id, this.options.now());
+    const revoked = await this.sessions.revokeAll({ ...user, securityStamp: stamp }, "logout_all");
+    this.events.emit({
+      type: "logout_all",
+      userId: user.id,
+      ip: meta?.ip,
+      userAgent: meta?.userAgent ?? undefined,
+      reason: `${revoked.length} sessions`,
+    });
+  }
+
+  /**
+   * Changes the password after checking the current one (failures count against the account's
+   * login limit), ends every other session and re-issues the current one's refresh token.
+   */
+  async changePassword(
+    user: UserRecord,
+    session: { sessionId: string; authTime: number },
+    change: PasswordChange,
+    meta: RequestMeta,
+    accessExpiresAt: number,
+  ): Promise<{ user: UserRecord; refresh: IssuedRefresh }> {
+    await this.limits.check("loginFailuresPerAccount", user.email);
+    if (!(await this.hasher.verify(user.passwordHash, normalizePassword(change.currentPassword)))) {
+      await this.limits.consume("loginFailuresPerAccount", user.email).catch(() => undefined);
+      this.events.emit({
+        type: "login_failed",
+        userId: user.id,
+        email: user.email,
+        ip: meta.ip,
+        userAgent: meta.userAgent ?? undefined,
+        reason: "wrong_current_password",
+      });
+      throw new HushError("invalid_credentials", "The current password is incorrect.");
+    }
+    const updated = await this.replacePassword(user, change.newPassword, session.sessionId);
+    const refresh = await this.sessions.reissue(updated, session.sessionId, session.authTime, accessExpiresAt);
+    this.events.emit({
+      type: "password_changed",
+      userId: user.id,
+      sessionId: session.sessionId,
+      ip: meta.ip,
+      userAgent: meta.userAgent ?? undefined,
+    });
+    return { user: updated, refresh };
+  }
+
+  /** Sets a password without knowing the old one (an operator's act): every session ends. */
+  async setPassword(user: UserRecord, password: string): Promise<void> {
+    await this.replacePassword(user, password, undefined);
+    this.events.emit({ type: "password_changed", userId: user.id, reason: "set by operator" });
+  }
+
+  async suspend(user: UserRecord): Promise<void> {
+    const stamp = await this.storage.setSuspended(user.id, true, this.options.now());
+    await this.sessions.revokeAll({ ...user, securityStamp: stamp }, "suspended");
+    this.events.emit({ type: "user_suspended", userId: user.id, email: user.email });
+  }
+
+  /** Lifts a suspension. The stamp grows again, so no token that suspension ended comes back. */
+  async unsuspend(user: UserRecord): Promise<void> {
+    await this.storage.setSuspended(user.id, false, this.options.now());
+    this.events.emit({ type: "user_unsuspended", userId: user.id, email: user.email });
+  }
+
+  private async replacePassword(user: UserRecord, password: string, keepSessionId: string | undefined): Promise<UserRecord> {
+    const normalized = normalizePassword(password);
+    this.policy.check(normalized);
+    const passwordHash = await this.hasher.hash(normalized);
+    const now = this.options.now();
+    const stamp = await this.storage.setPasswordHash(user.id, passwordHash, true, now);
+    const updated = { ...user, passwordHash, securityStamp: stamp, updatedAt: now };
+    await this.sessions.revokeAll(updated, "password_changed", keepSessionId);
+    return updated;
+  }
+}
