@@ -8,9 +8,9 @@ const BIN = new URL("../bin/hush.js", import.meta.url).pathname;
 const SECRET = "c".repeat(64);
 
 /** Runs the real `hush` binary (the built dist) with a clean environment plus `env`. */
-function hush(args: string[], env: Record<string, string> = {}, cwd = process.cwd()) {
+function hush(args: string[], env: Record<string, string> = {}, input?: string) {
   const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
+    input,
     env: { PATH: process.env.PATH ?? "", HUSH_LOG_LEVEL: "warn", ...env },
     encoding: "utf8",
     timeout: 30_000,
@@ -28,7 +28,7 @@ describe("the hush binary", () => {
   it("prints usage and each command's --help", () => {
     const usage = hush(["--help"]);
     expect(usage.code).toBe(0);
-    for (const command of ["serve", "migrate", "keys"]) {
+    for (const command of ["serve", "migrate", "keys", "users", "sessions"]) {
       expect(usage.stdout).toContain(command);
       const help = hush([command, "--help"]);
       expect(help.code).toBe(0);
@@ -87,6 +87,91 @@ describe("the hush binary", () => {
     expect(rotate.stdout).toMatch(/\tnext\t/);
     expect(rotate.stdout).toMatch(/\tcurrent\t/);
     expect(hush(["keys", "explode"], env).code).toBe(2);
+  });
+});
+
+describe("hush users and hush sessions against a running server's database", () => {
+  let child: ChildProcess | undefined;
+  let folder: string;
+  let url: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), "hush-admin-"));
+    env = { HUSH_SECRET: SECRET, HUSH_DATABASE_URL: `sqlite:${join(folder, "admin.db")}`, HUSH_RATE_LIMITS: "off" };
+    child = spawn(process.execPath, [BIN, "serve"], { env: { PATH: process.env.PATH ?? "", PORT: "0", HUSH_LOG_LEVEL: "warn", ...env } });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child?.stdout?.on("data", (chunk) => {
+        out += String(chunk);
+        const match = /listening on (http:\/\/\S+)/.exec(out);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child?.once("exit", (code) => reject(new Error(`exited with ${code}`)));
+    });
+  });
+  afterAll(() => {
+    child?.kill("SIGTERM");
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  const post = (path: string, body: unknown, cookie?: string) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-hush-csrf": "1", ...(cookie ? { cookie } : {}) },
+      body: JSON.stringify(body),
+    });
+  const cookieOf = (response: Response) => response.headers.getSetCookie()[0]?.split(";")[0] ?? "";
+
+  it("creates a user from a password on standard input, who can then sign in", async () => {
+    const created = hush(["users", "create", "Ops@Example.com"], { ...env, HUSH_LOG_LEVEL: "info" }, "an-operator-chosen-pass-1\n");
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^created ops@example\.com \(/);
+    expect(created.stderr).toContain('"type":"signup"');
+    const login = await post("/auth/login", { email: "ops@example.com", password: "an-operator-chosen-pass-1" });
+    expect(login.status).toBe(200);
+    const list = hush(["users", "list"], env);
+    expect(list.stdout).toMatch(/\tops@example\.com\tactive\t/);
+  });
+
+  it.each([
+    [["users", "create", "ops@example.com"], "pass-for-a-duplicate-1\n", /email_taken|already exists/],
+    [["users", "create", "not-an-email"], "pass-for-a-bad-email-1\n", /not an email/],
+    [["users", "create", "weak@example.com"], "password\n", /too common|at least/],
+    [["users", "suspend", "nobody@example.com"], undefined, /no user with email nobody@example\.com/],
+    [["sessions", "revoke", "AAAAAAAAAAAAAAAAAAAAAA"], undefined, /no live session/],
+  ])("fails clearly with exit code 1: hush %j", (args, input, message) => {
+    const run = hush(args as string[], env, input as string | undefined);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(message as RegExp);
+  });
+
+  it("lists a user's sessions and revokes one: its next refresh is refused", async () => {
+    const signup = await post("/auth/signup", { email: "dev@example.com", password: "violet-otter-keeps-42-secrets" });
+    const cookie = cookieOf(signup);
+    const listed = hush(["sessions", "list", "dev@example.com"], env);
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const sid = lines[0]?.split("\t")[0] as string;
+    expect(cookie).toContain(`=${sid}.`);
+    const revoked = hush(["sessions", "revoke", sid], env);
+    expect(revoked.code).toBe(0);
+    const refresh = await post("/auth/refresh", undefined, cookie);
+    expect(refresh.status).toBe(401);
+    expect((await refresh.json()).error).toBe("session_revoked");
+  });
+
+  it("suspends, unsuspends and sets passwords", async () => {
+    const signup = await post("/auth/signup", { email: "sus@example.com", password: "violet-otter-keeps-42-secrets" });
+    const cookie = cookieOf(signup);
+    expect(hush(["users", "suspend", "sus@example.com"], env).code).toBe(0);
+    expect((await post("/auth/refresh", undefined, cookie)).status).toBe(401);
+    expect(hush(["users", "list"], env).stdout).toMatch(/sus@example\.com\tsuspended/);
+    expect(hush(["users", "unsuspend", "sus@example.com"], env).code).toBe(0);
+    expect((await post("/auth/refresh", undefined, cookie)).status).toBe(401);
+    expect(hush(["users", "set-password", "sus@example.com"], env, "a-fresh-operator-pass-2\n").code).toBe(0);
+    expect((await post("/auth/login", { email: "sus@example.com", password: "violet-otter-keeps-42-secrets" })).status).toBe(401);
+    expect((await post("/auth/login", { email: "sus@example.com", password: "a-fresh-operator-pass-2" })).status).toBe(200);
   });
 });
 

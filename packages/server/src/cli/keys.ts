@@ -19,9 +19,8 @@ rotate  creates the next key of HUSH_SIGNING_ALG. It is published in the JWKS at
     const server = await openServerFromEnv(io);
     try {
       if (action === "rotate") {
-        const key = await server.keys.rotate();
+        const key = await server.admin.rotateKeys();
         io.out(`rotated: new key ${key.kid} (${key.alg}) signs from ${new Date(key.activatesAt).toISOString()}`);
-        server.options.onEvent?.({ type: "key_rotated", kid: key.kid, at: new Date().toISOString() });
       }
       const now = server.options.now();
       for (const key of server.keys.list(now)) {

@@ -4,11 +4,15 @@ import { wantsHelp } from "./command.js";
 import { keysCommand } from "./keys.js";
 import { migrateCommand } from "./migrate.js";
 import { serveCommand } from "./serve.js";
+import { sessionsCommand } from "./sessions.js";
+import { usersCommand } from "./users.js";
 
 const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   migrate: migrateCommand,
   keys: keysCommand,
+  users: usersCommand,
+  sessions: sessionsCommand,
 };
 
 function usage(): string {

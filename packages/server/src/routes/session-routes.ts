@@ -34,7 +34,7 @@ export function registerSessionRoutes(app: Hono<HushEnv>, ctx: ServerContext): v
   app.delete(`${PATHS.sessions}/:id`, async (c) => {
     const { user, claims } = await requireAccessToken(c, ctx);
     const id = c.req.param("id");
-    if (!SESSION_ID.test(id) || !(await ctx.sessions.revokeOne(user, id))) {
+    if (!SESSION_ID.test(id) || !(await ctx.sessions.revokeOne(user, id, claims.sid))) {
       throw new HushError("not_found", "No such session.");
     }
     const meta = requestMeta(c, ctx);

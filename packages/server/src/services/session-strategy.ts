@@ -49,7 +49,7 @@ export interface SessionStrategy {
     current: { sessionId: string; issuedAt: number; authTime: number | undefined; userAgent: string | null },
   ): Promise<SessionListing[]>;
   /** Revokes one of the user's sessions; `false` when the user has no such live session. */
-  revokeOne(user: UserRecord, sessionId: string): Promise<boolean>;
+  revokeOne(user: UserRecord, sessionId: string, currentSessionId: string): Promise<boolean>;
   /**
    * Ends every session of the user but `exceptSessionId`, after the user's security stamp has
    * grown (which alone ends them in `stateless` mode).

@@ -93,7 +93,9 @@ export class StatelessSessions implements SessionStrategy {
     return [{ id: current.sessionId, createdAt, lastUsedAt: current.issuedAt, expiresAt, userAgent: current.userAgent }];
   }
 
-  async revokeOne(): Promise<boolean> {
+  async revokeOne(_user: UserRecord, sessionId: string, currentSessionId: string): Promise<boolean> {
+    // The only session known here is the caller's own; any other id is unknown.
+    if (sessionId !== currentSessionId) return false;
     throw new HushError(
       "invalid_request",
       "Sessions are stateless (HUSH_REFRESH_MODE=stateless): one session cannot be ended alone. Use logout on that device, or logout-all.",

@@ -1,0 +1,68 @@
+import { isHushError } from "../http/hush-error.js";
+import { UnknownSubjectError } from "../services/admin.js";
+import type { Command } from "./command.js";
+import { openServerFromEnv } from "./open-server.js";
+import { readPassword } from "./read-password.js";
+
+const ACTIONS = ["create", "list", "suspend", "unsuspend", "set-password"] as const;
+
+export const usersCommand: Command = {
+  summary: "create, list, suspend, unsuspend users, or set a password",
+  help: `Usage: hush users create EMAIL         (password from standard input)
+       hush users list
+       hush users suspend EMAIL        (ends every session at once; login answers account_suspended)
+       hush users unsuspend EMAIL      (sessions ended by the suspension stay ended)
+       hush users set-password EMAIL   (password from standard input; ends every session)
+
+Passwords are read from standard input, never from arguments:
+  printf '%s\\n' "$PASSWORD" | npx --no-install hush users create alice@example.com`,
+  async run(args, io) {
+    const [action, email] = args;
+    if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) {
+      io.err(`hush users: expected one of ${ACTIONS.join(", ")}. See hush users --help`);
+      return 2;
+    }
+    if (action !== "list" && !email) {
+      io.err(`hush users ${action}: an EMAIL is required. See hush users --help`);
+      return 2;
+    }
+    const server = await openServerFromEnv(io);
+    try {
+      const admin = server.admin;
+      switch (action) {
+        case "create": {
+          const user = await admin.createUser(email as string, await readPassword("Password: ", io.err));
+          io.out(`created ${user.email} (${user.id})`);
+          break;
+        }
+        case "list":
+          for (const user of await admin.listUsers()) {
+            const status = user.suspendedAt === null ? "active" : "suspended";
+            io.out(`${user.id}\t${user.email}\t${status}\tcreated ${new Date(user.createdAt).toISOString()}`);
+          }
+          break;
+        case "suspend":
+          await admin.suspendUser(email as string);
+          io.out(`suspended ${email}`);
+          break;
+        case "unsuspend":
+          await admin.unsuspendUser(email as string);
+          io.out(`unsuspended ${email}`);
+          break;
+        case "set-password":
+          await admin.setPassword(email as string, await readPassword("New password: ", io.err));
+          io.out(`password set for ${email}; every session ended`);
+          break;
+      }
+      return 0;
+    } catch (error) {
+      if (error instanceof UnknownSubjectError || isHushError(error)) {
+        io.err(`hush users ${action}: ${error.message}`);
+        return 1;
+      }
+      throw error;
+    } finally {
+      await server.close();
+    }
+  },
+};
