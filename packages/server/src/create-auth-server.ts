@@ -41,6 +41,8 @@ export interface AuthServer {
   readonly options: ResolvedOptions;
   readonly storage: Storage;
   readonly keys: KeyRing;
+  /** Every route the server answers, as `{method, path}` in Hono's `:param` style. */
+  readonly routes: ReadonlyArray<{ method: string; path: string }>;
   /** Operator actions: create, suspend and unsuspend users, set passwords, list and revoke sessions, rotate keys. */
   readonly admin: Admin;
   /** Stops background work and closes the database. */
@@ -127,6 +129,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     options: resolved,
     storage,
     keys,
+    routes: app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, path: r.path })),
     admin: new Admin(storage, accounts, lifecycle, keys, events, resolved.now),
     async close() {
       keys.stop();

@@ -16,3 +16,40 @@ export type Credentials = z.infer<typeof credentialsSchema>;
 
 export const passwordChangeSchema = z.object({ currentPassword: passwordSchema, newPassword: passwordSchema });
 export type PasswordChange = z.infer<typeof passwordChangeSchema>;
+
+// Response shapes. The handlers build these objects; the OpenAPI document is generated from
+// these schemas and the request schemas above, so the two are never written twice.
+
+export const errorBodySchema = z.object({ error: z.string(), message: z.string() }).meta({ id: "Error" });
+
+export const publicUserSchema = z.object({ id: z.string(), email: z.string(), createdAt: z.iso.datetime() }).meta({ id: "User" });
+
+export const tokenResponseSchema = z
+  .object({
+    accessToken: z.string().describe("JWT access token (RFC 9068), to be kept in memory only"),
+    tokenType: z.literal("Bearer"),
+    expiresIn: z.number().int().describe("lifetime of accessToken in seconds"),
+    user: publicUserSchema,
+  })
+  .meta({ id: "TokenResponse" });
+
+export const meResponseSchema = z.object({ user: publicUserSchema });
+
+export const sessionsResponseSchema = z.object({
+  sessions: z.array(
+    z
+      .object({
+        id: z.string().describe("the sid claim of the session's access tokens"),
+        createdAt: z.iso.datetime(),
+        lastUsedAt: z.iso.datetime(),
+        expiresAt: z.iso.datetime(),
+        userAgent: z.string().nullable(),
+        current: z.boolean(),
+      })
+      .meta({ id: "Session" }),
+  ),
+});
+
+export const jwksResponseSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+
+export const healthResponseSchema = z.object({ status: z.literal("ok") });

@@ -3,6 +3,7 @@ import type { Hono } from "hono";
 import { errorResponse } from "../http/error-response.js";
 import { HushError } from "../http/hush-error.js";
 import type { HushEnv, ServerContext } from "../server-context.js";
+import { buildOpenApiDocument } from "./api-spec.js";
 
 /** The JWKS, the revocation feed and the health check: no credentials, safe to expose. */
 export function registerPublicRoutes(app: Hono<HushEnv>, ctx: ServerContext): void {
@@ -23,6 +24,9 @@ export function registerPublicRoutes(app: Hono<HushEnv>, ctx: ServerContext): vo
     if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers });
     return c.body(jwt, 200, { ...headers, "content-type": "application/jwt" });
   });
+
+  const openapi = JSON.stringify(buildOpenApiDocument(ctx.options.issuer));
+  app.get(PATHS.openapi, (c) => c.body(openapi, 200, { "content-type": "application/json; charset=utf-8" }));
 
   app.get(PATHS.health, async (c) => {
     try {
