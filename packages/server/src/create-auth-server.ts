@@ -10,6 +10,7 @@ import { KeyRing } from "./keys/key-ring.js";
 import { createSecretBox } from "./keys/secret-box.js";
 import { PasswordHasher } from "./passwords/password-hasher.js";
 import { PasswordPolicy } from "./passwords/password-policy.js";
+import { createProtect } from "./routes/assisted-guard.js";
 import { registerAuthRoutes } from "./routes/auth-routes.js";
 import { registerPublicRoutes } from "./routes/public-routes.js";
 import { registerSessionRoutes } from "./routes/session-routes.js";
@@ -43,6 +44,12 @@ export interface AuthServer {
   readonly keys: KeyRing;
   /** Every route the server answers, as `{method, path}` in Hono's `:param` style. */
   readonly routes: ReadonlyArray<{ method: string; path: string }>;
+  /**
+   * Guards an application route served from the same process (API.md §7): the handler runs
+   * only with a valid access token — or, with `assistRefresh`, after a CSRF-checked refresh
+   * from the cookie, whose new access token goes back in `X-Access-Token`.
+   */
+  readonly protect: ReturnType<typeof createProtect>;
   /** Operator actions: create, suspend and unsuspend users, set passwords, list and revoke sessions, rotate keys. */
   readonly admin: Admin;
   /** Stops background work and closes the database. */
@@ -129,6 +136,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     options: resolved,
     storage,
     keys,
+    protect: createProtect(ctx),
     routes: app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, path: r.path })),
     admin: new Admin(storage, accounts, lifecycle, keys, events, resolved.now),
     async close() {

@@ -7,6 +7,7 @@ export type { SecurityEvent, SecurityEventType } from "./events/security-events.
 export { HushError, isHushError } from "./http/hush-error.js";
 export type { Listening } from "./node/listen.js";
 export { listen } from "./node/listen.js";
+export type { Auth, ProtectOptions } from "./routes/assisted-guard.js";
 export type { RateLimit, RateLimitSettings } from "./security/rate-limits.js";
 export { DEFAULT_RATE_LIMITS } from "./security/rate-limits.js";
 export type { Storage } from "./storage/contract.js";

@@ -62,7 +62,14 @@ export class AccessTokens {
    * `invalid_token`: the algorithm comes from the key the `kid` selects, never from the token.
    */
   async verify(token: string, now: number): Promise<AccessTokenClaims> {
-    if (token.length > 8192) throw invalidToken("token too large");
+    const result = await this.check(token, now);
+    if (result.ok) return result.claims;
+    throw invalidToken(result.expired ? "The access token has expired." : undefined);
+  }
+
+  /** Like `verify`, but tells an expired (otherwise genuine) token from an invalid one. */
+  async check(token: string, now: number): Promise<{ ok: true; claims: AccessTokenClaims } | { ok: false; expired: boolean }> {
+    if (token.length > 8192) return { ok: false, expired: false };
     try {
       const { payload } = await jwtVerify(
         token,
@@ -84,11 +91,14 @@ export class AccessTokens {
           maxTokenAge: this.options.accessTokenTtlSeconds + VERIFY_LEEWAY_SECONDS,
         },
       );
-      if (typeof payload.sid !== "string" || typeof payload.sub !== "string") throw invalidToken("bad claims");
-      return payload as AccessTokenClaims;
+      if (typeof payload.sid !== "string" || typeof payload.sub !== "string") return { ok: false, expired: false };
+      return { ok: true, claims: payload as AccessTokenClaims };
     } catch (error) {
-      if (error instanceof HushError) throw error;
-      throw invalidToken(error instanceof joseErrors.JWTExpired ? "The access token has expired." : undefined);
+      // jose checks the signature before the times, so "expired" here means genuine but old.
+      return {
+        ok: false,
+        expired: error instanceof joseErrors.JWTExpired || (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "iat"),
+      };
     }
   }
 }

@@ -17,7 +17,7 @@ export function signCompactJws(alg: SigningAlgorithm, key: KeyObject, header: ob
       break;
     case "ES256":
       // JWS wants the raw r‖s form (RFC 7518 §3.4), not DER.
-      signature = sign("sha256", data, { key, dsaEncoding: "ieee-p1363" });
+      signature = toLowS(sign("sha256", data, { key, dsaEncoding: "ieee-p1363" }));
       break;
     case "RS256":
       signature = sign("sha256", data, key);
@@ -27,6 +27,20 @@ export function signCompactJws(alg: SigningAlgorithm, key: KeyObject, header: ob
       break;
   }
   return `${signingInput}.${signature.toString("base64url")}`;
+}
+
+// Order of the P-256 group.
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/**
+ * ECDSA is malleable: (r, n − s) is as valid as (r, s). Hush always signs the low-s form and
+ * @hush/verify accepts only it, so each token has exactly one valid spelling.
+ */
+function toLowS(signature: Buffer): Buffer {
+  const s = BigInt(`0x${signature.subarray(32).toString("hex")}`);
+  if (s <= P256_N >> 1n) return signature;
+  const low = Buffer.from((P256_N - s).toString(16).padStart(64, "0"), "hex");
+  return Buffer.concat([signature.subarray(0, 32), low]);
 }
 
 function base64url(text: string): string {

@@ -1,0 +1,95 @@
+import { ACCESS_TOKEN_HEADER, type AccessTokenClaims } from "@hush/protocol";
+import { errorResponse, toHushError } from "../http/error-response.js";
+import { HushError } from "../http/hush-error.js";
+import { checkCsrf } from "../security/csrf.js";
+import type { ServerContext } from "../server-context.js";
+import type { UserRecord } from "../storage/contract.js";
+import { invalidToken } from "../tokens/access-token.js";
+import { bearerToken } from "./guards.js";
+
+/** Options of `server.protect()`. */
+export interface ProtectOptions {
+  /**
+   * When the access token is missing or expired but the request carries a valid refresh
+   * cookie **and passes the CSRF checks of `/auth/refresh`**, rotate the session, serve the
+   * request, and return the new access token in `X-Access-Token`. Off by default.
+   */
+  assistRefresh?: boolean;
+}
+
+/** What a protected handler receives besides the request. */
+export interface Auth {
+  claims: AccessTokenClaims;
+  user: UserRecord;
+}
+
+/** An authenticated request, with the headers an assisted refresh adds to the response. */
+interface Outcome {
+  auth: Auth;
+  headers: Record<string, string>;
+}
+
+/**
+ * The seed's `IsLoggedIn` middleware, made CSRF-proof (API.md §7). A cookie alone never
+ * authenticates: the refresh only happens for a request that a cross-site form, `<img>` or
+ * `no-cors` fetch cannot make — one with `X-Hush-Csrf: 1` from an allowed origin.
+ */
+export function createProtect(ctx: ServerContext) {
+  async function authenticate(request: Request, remoteAddress: string | undefined, options: ProtectOptions): Promise<Outcome> {
+    const now = ctx.options.now();
+    const token = bearerToken(request.headers.get("authorization") ?? undefined);
+    if (token) {
+      const checked = await ctx.accessTokens.check(token, now);
+      if (checked.ok) {
+        const user = await ctx.sessions.liveUser(checked.claims.sub, checked.claims.sid);
+        if (!user) throw invalidToken("The session of this access token has ended.");
+        return { auth: { claims: checked.claims, user }, headers: {} };
+      }
+      // Only an expired genuine token may be replaced; a forged one is simply refused.
+      if (!checked.expired || !options.assistRefresh) throw invalidToken(checked.expired ? "The access token has expired." : undefined);
+    }
+    const missing = () =>
+      new HushError("invalid_token", "An access token is required.", {
+        "www-authenticate": token ? 'Bearer error="invalid_token"' : "Bearer",
+      });
+    if (!options.assistRefresh) throw missing();
+    const refreshToken = ctx.cookie.read(request.headers.get("cookie"));
+    if (!refreshToken || checkCsrf(request.headers, ctx.options.allowedOrigins)) throw missing();
+    const meta = { ip: remoteAddress ?? "unknown", userAgent: request.headers.get("user-agent") };
+    const outcome = await ctx.sessions.refresh(refreshToken, meta, now + ctx.options.accessTokenTtlSeconds * 1000);
+    const access = await ctx.accessTokens.issue(outcome.user, outcome, ctx.options.now());
+    const claims = (await ctx.accessTokens.verify(access.token, ctx.options.now())) as AccessTokenClaims;
+    return {
+      auth: { claims, user: outcome.user },
+      headers: {
+        [ACCESS_TOKEN_HEADER]: access.token,
+        "set-cookie": ctx.cookie.set(outcome.refreshToken, outcome.cookieMaxAgeSeconds),
+        "cache-control": "no-store",
+      },
+    };
+  }
+
+  /** Wraps an application handler so that it runs only for an authenticated request. */
+  return function protect(
+    handler: (request: Request, auth: Auth) => Response | Promise<Response>,
+    options: ProtectOptions = {},
+  ): (request: Request, connection?: { remoteAddress?: string }) => Promise<Response> {
+    return async (request, connection = {}) => {
+      let outcome: Outcome;
+      try {
+        outcome = await authenticate(request, connection.remoteAddress, options);
+      } catch (thrown) {
+        const { error, unexpected } = toHushError(thrown);
+        if (unexpected) ctx.logger.error({ err: thrown }, "protect: unexpected error");
+        // A refused refresh cookie is cleared, as /auth/refresh does.
+        const clear = error.status === 401 && error.code !== "invalid_token" ? { "set-cookie": ctx.cookie.clear() } : undefined;
+        return errorResponse(error, clear);
+      }
+      const response = await handler(request, outcome.auth);
+      if (Object.keys(outcome.headers).length === 0) return response;
+      const headers = new Headers(response.headers);
+      for (const [name, value] of Object.entries(outcome.headers)) headers.append(name, value);
+      return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+    };
+  };
+}

@@ -1,0 +1,214 @@
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from "@hush/protocol";
+import { type Algorithm, type BoundKey, importJwks, importSecret, isAlgorithm, verifySignature } from "./algorithms.js";
+import { parseCompact } from "./compact.js";
+import { type KeySource, RemoteJwks, StaticKeys } from "./key-source.js";
+import { RevocationList, type RevocationOptions } from "./revocation-list.js";
+import { TokenError } from "./token-error.js";
+import { VerifiedCache } from "./verified-cache.js";
+
+/** Options of `createVerifier()`. Exactly one of `jwksUrl`, `keys` and `secret`. */
+export interface VerifierOptions {
+  /** The auth server's `iss`, matched exactly. */
+  issuer: string;
+  /** This service's audience; a token must name at least one of them in `aud`. */
+  audience: string | readonly string[];
+  /** The issuer's JWKS, e.g. `https://auth.example.com/.well-known/jwks.json`. */
+  jwksUrl?: string;
+  /** A fixed JWK Set (`{keys: [...]}`) or array of public JWKs. */
+  keys?: { keys: unknown[] } | unknown[];
+  /** HS256 shared secret(s): bytes or base64url text (`hush keys secret`), ≥ 32 bytes. */
+  secret?: string | Uint8Array | ReadonlyArray<{ kid: string; secret: string | Uint8Array }>;
+  /** Algorithms accepted. Default: `EdDSA`, `ES256`, `RS256` with keys; `HS256` with a secret. */
+  algorithms?: readonly Algorithm[];
+  /** Clock tolerance for `exp`, `nbf` and `iat`, in seconds. Default 5. */
+  leewaySeconds?: number;
+  /** Poll the issuer's revocation feed and refuse tokens of revoked sessions. */
+  revocations?: RevocationOptions;
+  /** Verified tokens kept, by token string. Default 10,000; 0 turns the cache off. */
+  cacheSize?: number;
+  /** Timeout of each JWKS or feed request, in milliseconds. Default 5,000. */
+  fetchTimeoutMs?: number;
+  /** Re-fetch the JWKS at least this often, in seconds. Default 600. */
+  jwksMaxAgeSeconds?: number;
+  /** At most one JWKS fetch for an unknown `kid` per this many seconds. Default 10. */
+  jwksCooldownSeconds?: number;
+  /** Warnings (an unreachable feed); default `console.warn`. */
+  onWarning?: (message: string) => void;
+  /** Milliseconds since the epoch; tests inject a clock. */
+  now?: () => number;
+  fetch?: typeof fetch;
+}
+
+/** Verifies one access token: resolves to its claims or rejects with a `TokenError`. */
+export interface Verifier {
+  (token: string): Promise<Readonly<AccessTokenClaims>>;
+  /** Resolves once the first JWKS fetch and feed poll have finished (successfully or not). */
+  readonly ready: Promise<void>;
+  /** Stops background polling. */
+  close(): void;
+}
+
+const ASYMMETRIC: readonly Algorithm[] = ["EdDSA", "ES256", "RS256"];
+const REQUIRED_STRINGS = ["sub", "jti", "client_id"] as const;
+
+function fail(name: string, requirement: string): never {
+  throw new TypeError(`options.${name} ${requirement}`);
+}
+
+/** `at+jwt`, case-insensitively, with or without the `application/` prefix (RFC 9068 §4). */
+function isAccessTokenType(typ: unknown): boolean {
+  if (typeof typ !== "string") return false;
+  const lower = typ.toLowerCase();
+  return lower === ACCESS_TOKEN_TYPE || lower === `application/${ACCESS_TOKEN_TYPE}`;
+}
+
+/**
+ * Creates a verifier of Hush access tokens for a resource server: no database, no call to the
+ * auth server per request. It follows RFC 8725 and RFC 9068 — algorithms fixed by you and
+ * bound per key (never taken from the token), `typ: at+jwt`, strict compact parsing, exact
+ * `iss`, `aud`, `exp`/`nbf`/`iat` with a small leeway, tokens over 8 KiB refused unread, key
+ * headers (`jwk`, `jku`, `x5u`, `x5c`) ignored, any `crit` refused.
+ *
+ * @example
+ * const verify = createVerifier({ issuer: "https://auth.example.com", audience: "notes-api",
+ *   jwksUrl: "https://auth.example.com/.well-known/jwks.json", revocations: { pollSeconds: 5 } });
+ * const claims = await verify(token); // throws TokenError with .code
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (typeof options.issuer !== "string" || options.issuer === "") fail("issuer", "must be the auth server's issuer URL");
+  const audiences = typeof options.audience === "string" ? [options.audience] : [...(options.audience ?? [])];
+  if (audiences.length === 0 || audiences.some((a) => typeof a !== "string" || a === ""))
+    fail("audience", "must be one or more non-empty strings");
+  const sources = [options.jwksUrl, options.keys, options.secret].filter((s) => s !== undefined).length;
+  if (sources !== 1) fail("jwksUrl", "or options.keys or options.secret: exactly one is required");
+  const requested: readonly unknown[] = options.algorithms ?? (options.secret !== undefined ? ["HS256"] : ASYMMETRIC);
+  const algorithms = new Set<Algorithm>();
+  for (const alg of requested) {
+    if (!isAlgorithm(alg)) fail("algorithms", `may hold only EdDSA, ES256, RS256, HS256 (got ${String(alg)})`);
+    algorithms.add(alg);
+  }
+  if (options.secret !== undefined && !algorithms.has("HS256")) fail("algorithms", "must include HS256 when a secret is given");
+  const leeway = options.leewaySeconds ?? 5;
+  if (!Number.isFinite(leeway) || leeway < 0 || leeway > 300) fail("leewaySeconds", "must be between 0 and 300");
+  const cacheSize = options.cacheSize ?? 10_000;
+  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) fail("cacheSize", "must be a whole number ≥ 0");
+  const now = options.now ?? Date.now;
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.fetchTimeoutMs ?? 5_000;
+  const onWarning = options.onWarning ?? ((message: string) => console.warn(message));
+
+  let keys: KeySource;
+  let keysReady: Promise<void> = Promise.resolve();
+  if (options.jwksUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(options.jwksUrl);
+    } catch {
+      fail("jwksUrl", "must be an absolute URL");
+    }
+    const remote = new RemoteJwks({
+      url: url.href,
+      algorithms,
+      timeoutMs,
+      maxAgeMs: (options.jwksMaxAgeSeconds ?? 600) * 1000,
+      cooldownMs: (options.jwksCooldownSeconds ?? 10) * 1000,
+      fetch: doFetch,
+      now,
+    });
+    keysReady = remote.prefetch().catch(() => undefined);
+    keys = remote;
+  } else if (options.keys !== undefined) {
+    const set = Array.isArray(options.keys) ? { keys: options.keys } : options.keys;
+    const imported = importJwks(set, algorithms);
+    if (imported.length === 0) fail("keys", "holds no public signing key of an allowed algorithm");
+    keys = new StaticKeys(imported);
+  } else {
+    const secrets = options.secret as NonNullable<VerifierOptions["secret"]>;
+    const bound: BoundKey[] =
+      typeof secrets === "string" || secrets instanceof Uint8Array
+        ? [importSecret(secrets)]
+        : secrets.map((s) => importSecret(s.secret, s.kid));
+    keys = new StaticKeys(bound);
+  }
+
+  const cache = new VerifiedCache(cacheSize);
+  keys.onRemoved((kids) => cache.dropKeys(kids));
+  const revocations = options.revocations
+    ? new RevocationList(options.revocations.url ?? new URL("/auth/revocations", options.issuer).href, options.issuer, keys, {
+        pollSeconds: options.revocations.pollSeconds,
+        timeoutMs,
+        fetch: doFetch,
+        now,
+        onWarning,
+      })
+    : undefined;
+
+  /** Checks that change with time, on a fresh token and on every cache hit alike. */
+  function checkLive(claims: Readonly<AccessTokenClaims>, nowSeconds: number): void {
+    if (claims.exp + leeway <= nowSeconds) throw new TokenError("expired", "the token has expired");
+    if (typeof claims.nbf === "number" && claims.nbf - leeway > nowSeconds)
+      throw new TokenError("not_yet_valid", "the token is not valid yet");
+    if (claims.iat - leeway > nowSeconds) throw new TokenError("issued_in_future", "the token was issued in the future");
+    if (revocations && typeof claims.sid === "string" && revocations.has(claims.sid, nowSeconds)) {
+      throw new TokenError("revoked", "the token's session has been revoked");
+    }
+  }
+
+  function checkClaims(payload: Record<string, unknown>): Readonly<AccessTokenClaims> {
+    if (payload.iss !== options.issuer) throw new TokenError("wrong_issuer", "the token's iss is not the configured issuer");
+    const aud = payload.aud;
+    const audOk =
+      typeof aud === "string"
+        ? audiences.includes(aud)
+        : Array.isArray(aud) && aud.every((a) => typeof a === "string") && aud.some((a) => audiences.includes(a));
+    if (!audOk) throw new TokenError("wrong_audience", "the token is not meant for this audience");
+    if (typeof payload.exp !== "number" || !Number.isFinite(payload.exp)) throw new TokenError("invalid_claims", "exp must be a number");
+    if (typeof payload.iat !== "number" || !Number.isFinite(payload.iat)) throw new TokenError("invalid_claims", "iat must be a number");
+    if (payload.nbf !== undefined && (typeof payload.nbf !== "number" || !Number.isFinite(payload.nbf)))
+      throw new TokenError("invalid_claims", "nbf must be a number");
+    for (const name of REQUIRED_STRINGS) {
+      if (typeof payload[name] !== "string" || payload[name] === "")
+        throw new TokenError("invalid_claims", `${name} must be a non-empty string`);
+    }
+    if (payload.sid !== undefined && typeof payload.sid !== "string") throw new TokenError("invalid_claims", "sid must be a string");
+    if (Array.isArray(aud)) Object.freeze(aud);
+    return Object.freeze(payload) as Readonly<AccessTokenClaims>;
+  }
+
+  async function verifyFresh(token: string, nowSeconds: number): Promise<Readonly<AccessTokenClaims>> {
+    const parsed = parseCompact(token);
+    const { header } = parsed;
+    if (!isAlgorithm(header.alg) || !algorithms.has(header.alg))
+      throw new TokenError("unsupported_algorithm", `alg ${String(header.alg)} is not accepted`);
+    if (!isAccessTokenType(header.typ)) throw new TokenError("wrong_type", "typ must be at+jwt");
+    // No JWS extension is understood, so any critical one is refused (RFC 7515 §4.1.11),
+    // and so is an unencoded payload (RFC 7797).
+    if (header.crit !== undefined) throw new TokenError("malformed", "critical header parameters are not supported");
+    if (header.b64 !== undefined && header.b64 !== true) throw new TokenError("malformed", "unencoded payloads are not supported");
+    if (header.kid !== undefined && typeof header.kid !== "string") throw new TokenError("malformed", "kid must be a string");
+    const found = keys.find(header.kid);
+    const key = found instanceof Promise ? await found : found;
+    if (key.alg !== header.alg)
+      throw new TokenError("unsupported_algorithm", `the key ${key.kid ?? ""} is bound to ${key.alg}, not ${header.alg}`);
+    if (!verifySignature(key, parsed.signingInput, parsed.signature))
+      throw new TokenError("bad_signature", "the signature does not verify");
+    const claims = checkClaims(parsed.payload);
+    checkLive(claims, nowSeconds);
+    cache.set(token, { claims, kid: key.kid });
+    return claims;
+  }
+
+  const verify = (async (token: string) => {
+    if (typeof token !== "string" || token === "") throw new TokenError("missing", "no token");
+    const nowSeconds = now() / 1000;
+    const hit = cache.get(token);
+    if (hit) {
+      checkLive(hit.claims, nowSeconds);
+      return hit.claims;
+    }
+    return verifyFresh(token, nowSeconds);
+  }) as Verifier;
+  Object.defineProperty(verify, "ready", { value: Promise.all([keysReady, revocations?.ready]).then(() => undefined) });
+  Object.defineProperty(verify, "close", { value: () => revocations?.stop() });
+  return verify;
+}

@@ -1,0 +1,30 @@
+import type { AccessTokenClaims } from "@hush/protocol";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Verifier } from "./create-verifier.js";
+import { authenticate, type GuardOptions } from "./guard-core.js";
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The verified access-token claims, set by `hushExpress`. */
+      auth?: Readonly<AccessTokenClaims>;
+    }
+  }
+}
+
+/**
+ * Express middleware: verifies the bearer token and puts its claims on `req.auth`, or answers
+ * `401`/`403` with the RFC 6750 challenge.
+ *
+ * @example
+ * app.get("/notes", hushExpress(verify), (req, res) => res.json({ user: req.auth?.sub }));
+ */
+export function hushExpress(verify: Verifier, options?: GuardOptions): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    authenticate(verify, req.headers.authorization, options).then((result) => {
+      if (!result.ok) return void res.status(result.status).set(result.headers).json(result.body);
+      req.auth = result.claims;
+      next();
+    }, next);
+  };
+}

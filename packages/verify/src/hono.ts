@@ -1,0 +1,26 @@
+import type { AccessTokenClaims } from "@hush/protocol";
+import type { MiddlewareHandler } from "hono";
+import type { Verifier } from "./create-verifier.js";
+import { authenticate, type GuardOptions } from "./guard-core.js";
+
+/** Hono context variables set by `hushHono`: `c.get("auth")`. */
+export interface HushVariables {
+  auth: Readonly<AccessTokenClaims>;
+}
+
+/**
+ * Hono middleware: verifies the bearer token and sets `c.var.auth`, or answers `401`/`403`.
+ *
+ * @example
+ * const app = new Hono<{ Variables: HushVariables }>();
+ * app.use("/api/*", hushHono(verify));
+ * app.get("/api/me", (c) => c.json({ sub: c.var.auth.sub }));
+ */
+export function hushHono(verify: Verifier, options?: GuardOptions): MiddlewareHandler<{ Variables: HushVariables }> {
+  return async (c, next) => {
+    const result = await authenticate(verify, c.req.header("authorization"), options);
+    if (!result.ok) return c.json(result.body, result.status, result.headers);
+    c.set("auth", result.claims);
+    await next();
+  };
+}

@@ -1,0 +1,11 @@
+export type { AccessTokenClaims } from "@hush/protocol";
+export type { Algorithm } from "./algorithms.js";
+export { ALGORITHMS } from "./algorithms.js";
+export { MAX_TOKEN_LENGTH } from "./compact.js";
+export type { Verifier, VerifierOptions } from "./create-verifier.js";
+export { createVerifier } from "./create-verifier.js";
+export type { GuardOptions, GuardResult } from "./guard-core.js";
+export { authenticate, bearerChallenge } from "./guard-core.js";
+export type { RevocationOptions } from "./revocation-list.js";
+export type { TokenErrorCode } from "./token-error.js";
+export { isTokenError, TokenError } from "./token-error.js";

@@ -1,0 +1,40 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AccessTokenClaims } from "@hush/protocol";
+import type { Verifier } from "./create-verifier.js";
+import { authenticate, type GuardOptions } from "./guard-core.js";
+
+/** A node:http request after `hushNode` let it through. */
+export type AuthenticatedRequest = IncomingMessage & { auth: Readonly<AccessTokenClaims> };
+
+/**
+ * Wraps a plain node:http handler: verifies the bearer token and sets `req.auth`, or answers
+ * `401`/`403` itself.
+ *
+ * @example
+ * http.createServer(hushNode(verify, (req, res) => res.end(req.auth.sub)));
+ */
+export function hushNode(
+  verify: Verifier,
+  handler: (req: AuthenticatedRequest, res: ServerResponse) => void | Promise<void>,
+  options?: GuardOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    authenticate(verify, req.headers.authorization, options).then(
+      (result) => {
+        if (!result.ok) {
+          res.writeHead(result.status, { ...result.headers, "content-type": "application/json; charset=utf-8" });
+          res.end(JSON.stringify(result.body));
+          return;
+        }
+        const authed = req as AuthenticatedRequest;
+        authed.auth = result.claims;
+        return handler(authed, res);
+      },
+      (error) => {
+        res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+        res.end(JSON.stringify({ error: "internal_error", message: "Something went wrong." }));
+        console.error(error);
+      },
+    );
+  };
+}
