@@ -1,14 +1,14 @@
+import { defaultClientConditions, defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
-// Workspace packages resolve to their TypeScript sources (the "source" export condition),
-// so tests never run against a stale build.
-const conditions = ["source", "import", "module", "node", "default"];
-
+// Workspace packages resolve to their TypeScript sources (the "source" export condition, which
+// only they declare), so tests never run against a stale build. Nothing else changes: adding
+// "import" here, say, would hand CommonJS `require()` callers an ES module.
 export default defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  resolve: { conditions: ["source", ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ["source", ...defaultServerConditions], externalConditions: ["source"] } },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/*/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -2,7 +2,9 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createVerifier } from "@hush/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAuthServer } from "../src/index.js";
 
 const BIN = new URL("../bin/hush.js", import.meta.url).pathname;
 const SECRET = "c".repeat(64);
@@ -87,6 +89,37 @@ describe("the hush binary", () => {
     expect(rotate.stdout).toMatch(/\tnext\t/);
     expect(rotate.stdout).toMatch(/\tcurrent\t/);
     expect(hush(["keys", "explode"], env).code).toBe(2);
+    expect(hush(["keys", "secret"], env).code).toBe(1);
+  });
+
+  it("prints the HS256 secret that lets @hush/verify check the server's HS256 tokens", async () => {
+    const env = { HUSH_SECRET: SECRET, HUSH_DATABASE_URL: `sqlite:${join(folder, "hs.db")}`, HUSH_SIGNING_ALG: "HS256" };
+    const printed = hush(["keys", "secret"], env);
+    expect(printed.code).toBe(0);
+    const [kid, secret] = printed.stdout.trim().split("\t") as [string, string];
+    const server = await createAuthServer({
+      secret: SECRET,
+      issuer: "http://127.0.0.1:4000",
+      databaseUrl: env.HUSH_DATABASE_URL,
+      signingAlgorithm: "HS256",
+      logLevel: "silent",
+    });
+    try {
+      const response = await server.fetch(
+        new Request("http://127.0.0.1:4000/auth/signup", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-hush-csrf": "1" },
+          body: JSON.stringify({ email: "hs@example.com", password: "violet-otter-keeps-42-secrets" }),
+        }),
+      );
+      const { accessToken } = await response.json();
+      const verify = createVerifier({ issuer: "http://127.0.0.1:4000", audience: "hush", secret: [{ kid, secret }] });
+      expect((await verify(accessToken)).sub).toBeTruthy();
+      const wrong = createVerifier({ issuer: "http://127.0.0.1:4000", audience: "hush", secret: [{ kid, secret: "x".repeat(43) }] });
+      await expect(wrong(accessToken)).rejects.toMatchObject({ code: "bad_signature" });
+    } finally {
+      await server.close();
+    }
   });
 });
 

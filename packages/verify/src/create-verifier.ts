@@ -46,6 +46,8 @@ export interface Verifier {
   readonly ready: Promise<void>;
   /** Stops background polling. */
   close(): void;
+  /** Polls the revocation feed now (it is also polled every `pollSeconds`). */
+  pollRevocations(): Promise<void>;
 }
 
 const ASYMMETRIC: readonly Algorithm[] = ["EdDSA", "ES256", "RS256"];
@@ -210,5 +212,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }) as Verifier;
   Object.defineProperty(verify, "ready", { value: Promise.all([keysReady, revocations?.ready]).then(() => undefined) });
   Object.defineProperty(verify, "close", { value: () => revocations?.stop() });
+  Object.defineProperty(verify, "pollRevocations", { value: async () => revocations?.poll() });
   return verify;
 }
