@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark of the project, each writing its section of docs/benchmarks.md.
 import { benchServerCore } from "./server-core.mjs";
+import { benchVerify } from "./verify.mjs";
 
 const only = process.argv[2];
-const suites = { "server-core": benchServerCore };
+const suites = { "server-core": benchServerCore, verify: benchVerify };
 for (const [name, run] of Object.entries(suites)) {
   if (only && only !== name) continue;
   const result = await run();

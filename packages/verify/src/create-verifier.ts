@@ -1,6 +1,6 @@
 import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from "@hush/protocol";
 import { type Algorithm, type BoundKey, importJwks, importSecret, isAlgorithm, verifySignature } from "./algorithms.js";
-import { parseCompact } from "./compact.js";
+import { type ParsedToken, parseCompact } from "./compact.js";
 import { type KeySource, RemoteJwks, StaticKeys } from "./key-source.js";
 import { RevocationList, type RevocationOptions } from "./revocation-list.js";
 import { TokenError } from "./token-error.js";
@@ -51,6 +51,17 @@ export interface Verifier {
 }
 
 const ASYMMETRIC: readonly Algorithm[] = ["EdDSA", "ES256", "RS256"];
+
+/** Where a verifier keeps its synchronous entry point, for the guards of this package. */
+export const VERIFY_NOW = Symbol.for("@hush/verify.verifyNow");
+
+/** Verifies with the synchronous path when `verify` is one of ours, else through its promise. */
+export function verifyMaybeSync(verify: Verifier, token: string): Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>> {
+  const now = (
+    verify as unknown as Record<symbol, ((t: string) => Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>>) | undefined>
+  )[VERIFY_NOW];
+  return now ? now(token) : verify(token);
+}
 const REQUIRED_STRINGS = ["sub", "jti", "client_id"] as const;
 
 function fail(name: string, requirement: string): never {
@@ -177,7 +188,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return Object.freeze(payload) as Readonly<AccessTokenClaims>;
   }
 
-  async function verifyFresh(token: string, nowSeconds: number): Promise<Readonly<AccessTokenClaims>> {
+  /**
+   * The whole check, synchronous whenever the key is at hand (always for configured keys, and
+   * for a known kid of a fresh JWKS); a promise only while a JWKS fetch is needed. Guards use it
+   * directly, so a cached token costs no promise round trip per request.
+   */
+  function verifyNow(token: string): Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>> {
+    if (typeof token !== "string" || token === "") throw new TokenError("missing", "no token");
+    const nowSeconds = now() / 1000;
+    const hit = cache.get(token);
+    if (hit) {
+      checkLive(hit.claims, nowSeconds);
+      return hit.claims;
+    }
     const parsed = parseCompact(token);
     const { header } = parsed;
     if (!isAlgorithm(header.alg) || !algorithms.has(header.alg))
@@ -189,7 +212,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (header.b64 !== undefined && header.b64 !== true) throw new TokenError("malformed", "unencoded payloads are not supported");
     if (header.kid !== undefined && typeof header.kid !== "string") throw new TokenError("malformed", "kid must be a string");
     const found = keys.find(header.kid);
-    const key = found instanceof Promise ? await found : found;
+    if (found instanceof Promise) return found.then((key) => finish(token, parsed, key, nowSeconds));
+    return finish(token, parsed, found, nowSeconds);
+  }
+
+  function finish(token: string, parsed: ParsedToken, key: BoundKey, nowSeconds: number): Readonly<AccessTokenClaims> {
+    const { header } = parsed;
     if (key.alg !== header.alg)
       throw new TokenError("unsupported_algorithm", `the key ${key.kid ?? ""} is bound to ${key.alg}, not ${header.alg}`);
     if (!verifySignature(key, parsed.signingInput, parsed.signature))
@@ -200,16 +228,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return claims;
   }
 
-  const verify = (async (token: string) => {
-    if (typeof token !== "string" || token === "") throw new TokenError("missing", "no token");
-    const nowSeconds = now() / 1000;
-    const hit = cache.get(token);
-    if (hit) {
-      checkLive(hit.claims, nowSeconds);
-      return hit.claims;
-    }
-    return verifyFresh(token, nowSeconds);
-  }) as Verifier;
+  const verify = (async (token: string) => verifyNow(token)) as Verifier;
+  Object.defineProperty(verify, VERIFY_NOW, { value: verifyNow });
   Object.defineProperty(verify, "ready", { value: Promise.all([keysReady, revocations?.ready]).then(() => undefined) });
   Object.defineProperty(verify, "close", { value: () => revocations?.stop() });
   Object.defineProperty(verify, "pollRevocations", { value: async () => revocations?.poll() });

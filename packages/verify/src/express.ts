@@ -1,7 +1,7 @@
 import type { AccessTokenClaims } from "@hush/protocol";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { Verifier } from "./create-verifier.js";
-import { authenticate, type GuardOptions } from "./guard-core.js";
+import { authenticateNow, type GuardOptions, type GuardResult } from "./guard-core.js";
 
 declare global {
   namespace Express {
@@ -20,11 +20,19 @@ declare global {
  * app.get("/notes", hushExpress(verify), (req, res) => res.json({ user: req.auth?.sub }));
  */
 export function hushExpress(verify: Verifier, options?: GuardOptions): RequestHandler {
+  const settle = (result: GuardResult, req: Request, res: Response, next: NextFunction) => {
+    if (!result.ok) return void res.status(result.status).set(result.headers).json(result.body);
+    req.auth = result.claims;
+    next();
+  };
   return (req: Request, res: Response, next: NextFunction) => {
-    authenticate(verify, req.headers.authorization, options).then((result) => {
-      if (!result.ok) return void res.status(result.status).set(result.headers).json(result.body);
-      req.auth = result.claims;
-      next();
-    }, next);
+    let result: GuardResult | Promise<GuardResult>;
+    try {
+      result = authenticateNow(verify, req.headers.authorization, options);
+    } catch (error) {
+      return next(error);
+    }
+    if (result instanceof Promise) result.then((r) => settle(r, req, res, next), next);
+    else settle(result, req, res, next);
   };
 }

@@ -2,7 +2,7 @@ import type { AccessTokenClaims } from "@hush/protocol";
 import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import type { Verifier } from "./create-verifier.js";
-import { authenticate, type GuardOptions } from "./guard-core.js";
+import { authenticateNow, type GuardOptions, type GuardResult } from "./guard-core.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -27,10 +27,19 @@ export interface HushFastifyOptions extends GuardOptions {
  */
 const plugin: FastifyPluginAsync<HushFastifyOptions> = async (fastify, options) => {
   if (!fastify.hasRequestDecorator("auth")) fastify.decorateRequest("auth", null);
-  fastify.addHook("onRequest", async (request, reply) => {
-    const result = await authenticate(options.verify, request.headers.authorization, options);
-    if (!result.ok) return reply.code(result.status).headers(result.headers).send(result.body);
-    request.auth = result.claims;
+  fastify.addHook("onRequest", (request, reply, done) => {
+    const settle = (result: GuardResult) => {
+      if (!result.ok) return void reply.code(result.status).headers(result.headers).send(result.body);
+      request.auth = result.claims;
+      done();
+    };
+    try {
+      const result = authenticateNow(options.verify, request.headers.authorization, options);
+      if (result instanceof Promise) result.then(settle, done);
+      else settle(result);
+    } catch (error) {
+      done(error as Error);
+    }
   });
 };
 

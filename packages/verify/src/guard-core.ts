@@ -1,5 +1,5 @@
 import type { AccessTokenClaims, ErrorBody } from "@hush/protocol";
-import type { Verifier } from "./create-verifier.js";
+import { type Verifier, verifyMaybeSync } from "./create-verifier.js";
 import { isTokenError } from "./token-error.js";
 
 /** Options every guard takes. */
@@ -29,25 +29,7 @@ function refuse(status: 401 | 403 | 503, error: ErrorBody["error"], message: str
   return { ok: false, status, headers, body: { error, message } };
 }
 
-/**
- * The whole decision of every guard: read the bearer token (only from `Authorization`, never
- * a URL), verify it, check scopes. Adapters only translate the result.
- */
-export async function authenticate(verify: Verifier, authorization: string | undefined, options: GuardOptions = {}): Promise<GuardResult> {
-  if (!authorization) return refuse(401, "invalid_token", "An access token is required.", bearerChallenge());
-  const match = BEARER.exec(authorization);
-  if (!match?.[1]) return refuse(401, "invalid_token", "The Authorization header is not a bearer token.", bearerChallenge("invalid_token"));
-  let claims: Readonly<AccessTokenClaims>;
-  try {
-    claims = await verify(match[1]);
-  } catch (error) {
-    options.onRejected?.(error);
-    if (isTokenError(error) && error.code === "jwks_unavailable") {
-      return refuse(503, "unavailable", "Tokens cannot be checked right now. Try again shortly.");
-    }
-    if (!isTokenError(error)) throw error;
-    return refuse(401, "invalid_token", "The access token is invalid.", bearerChallenge("invalid_token"));
-  }
+function decide(claims: Readonly<AccessTokenClaims>, options: GuardOptions): GuardResult {
   if (options.scopes?.length) {
     const granted = new Set(typeof claims.scope === "string" ? claims.scope.split(" ") : []);
     const missing = options.scopes.filter((s) => !granted.has(s));
@@ -61,4 +43,45 @@ export async function authenticate(verify: Verifier, authorization: string | und
     }
   }
   return { ok: true, claims };
+}
+
+function rejected(error: unknown, options: GuardOptions): GuardResult {
+  options.onRejected?.(error);
+  if (!isTokenError(error)) throw error;
+  if (error.code === "jwks_unavailable") return refuse(503, "unavailable", "Tokens cannot be checked right now. Try again shortly.");
+  return refuse(401, "invalid_token", "The access token is invalid.", bearerChallenge("invalid_token"));
+}
+
+/**
+ * The whole decision of every guard: read the bearer token (only from `Authorization`, never
+ * a URL), verify it, check scopes. Adapters only translate the result. Synchronous whenever
+ * the verifier can answer at once (a cached token, a known key), so guards add no promise
+ * round trip to most requests.
+ */
+export function authenticateNow(
+  verify: Verifier,
+  authorization: string | undefined,
+  options: GuardOptions = {},
+): GuardResult | Promise<GuardResult> {
+  if (!authorization) return refuse(401, "invalid_token", "An access token is required.", bearerChallenge());
+  const match = BEARER.exec(authorization);
+  if (!match?.[1]) return refuse(401, "invalid_token", "The Authorization header is not a bearer token.", bearerChallenge("invalid_token"));
+  let verified: Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>>;
+  try {
+    verified = verifyMaybeSync(verify, match[1]);
+  } catch (error) {
+    return rejected(error, options);
+  }
+  if (verified instanceof Promise) {
+    return verified.then(
+      (claims) => decide(claims, options),
+      (error) => rejected(error, options),
+    );
+  }
+  return decide(verified, options);
+}
+
+/** `authenticateNow`, always as a promise. */
+export async function authenticate(verify: Verifier, authorization: string | undefined, options: GuardOptions = {}): Promise<GuardResult> {
+  return authenticateNow(verify, authorization, options);
 }

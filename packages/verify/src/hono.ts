@@ -1,7 +1,7 @@
 import type { AccessTokenClaims } from "@hush/protocol";
 import type { MiddlewareHandler } from "hono";
 import type { Verifier } from "./create-verifier.js";
-import { authenticate, type GuardOptions } from "./guard-core.js";
+import { authenticateNow, type GuardOptions } from "./guard-core.js";
 
 /** Hono context variables set by `hushHono`: `c.get("auth")`. */
 export interface HushVariables {
@@ -18,7 +18,8 @@ export interface HushVariables {
  */
 export function hushHono(verify: Verifier, options?: GuardOptions): MiddlewareHandler<{ Variables: HushVariables }> {
   return async (c, next) => {
-    const result = await authenticate(verify, c.req.header("authorization"), options);
+    const now = authenticateNow(verify, c.req.header("authorization"), options);
+    const result = now instanceof Promise ? await now : now;
     if (!result.ok) return c.json(result.body, result.status, result.headers);
     c.set("auth", result.claims);
     await next();

@@ -5,7 +5,7 @@ export { MAX_TOKEN_LENGTH } from "./compact.js";
 export type { Verifier, VerifierOptions } from "./create-verifier.js";
 export { createVerifier } from "./create-verifier.js";
 export type { GuardOptions, GuardResult } from "./guard-core.js";
-export { authenticate, bearerChallenge } from "./guard-core.js";
+export { authenticate, authenticateNow, bearerChallenge } from "./guard-core.js";
 export type { RevocationOptions } from "./revocation-list.js";
 export type { TokenErrorCode } from "./token-error.js";
 export { isTokenError, TokenError } from "./token-error.js";
