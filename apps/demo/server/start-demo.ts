@@ -1,0 +1,129 @@
+import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { type AuthServer, configFromEnv, createAuthServer, listen } from "@hush/server";
+import { Hono } from "hono";
+import { createNotesApi } from "./notes-api.js";
+
+export interface DemoOptions {
+  host?: string;
+  authPort?: number;
+  apiPort?: number;
+  webPort?: number;
+  /** Folder of the SQLite database and the generated secret. */
+  dataDir?: string;
+  /** Access-token lifetime; short, so that refreshes can be watched. Default 60. */
+  accessTokenTtlSeconds?: number;
+  env?: Record<string, string | undefined>;
+}
+
+export interface RunningDemo {
+  webUrl: string;
+  authUrl: string;
+  apiUrl: string;
+  auth: AuthServer;
+  close(): Promise<void>;
+}
+
+// The built web app: dist/web beside dist/server when compiled, or from the sources (tests).
+const HERE = new URL(".", import.meta.url).pathname;
+const WEB_ROOT = join(HERE, HERE.endsWith("/dist/server/") ? "../web/" : "../dist/web/");
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".svg": "image/svg+xml",
+};
+
+/** Serves a Hono app on the loopback address, named by `host` in its URL. */
+function listenHono(app: Hono, port: number, host: string): Promise<{ url: string; close: () => Promise<void> }> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, (info) =>
+      resolve({
+        url: `http://${host}:${info.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      }),
+    );
+  });
+}
+
+/**
+ * Starts the whole demo: the auth server (embedded SQLite), the notes API and the web app,
+ * each on its own port of `localhost`, as three origins of one site would be in production.
+ */
+export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo> {
+  const host = options.host ?? "localhost";
+  const dataDir = options.dataDir ?? join(process.cwd(), "data");
+  mkdirSync(dataDir, { recursive: true });
+  const authPort = options.authPort ?? 4000;
+  const apiPort = options.apiPort ?? 4001;
+  const webPort = options.webPort ?? 5173;
+
+  // The web server must know the other two URLs, and the auth server the web origin: with
+  // port 0 (tests), bind the web and API servers first and read their ports.
+  const web = new Hono();
+  const webHttp = await listenHono(web, webPort, host);
+  const webOrigin = webHttp.url;
+
+  let auth: AuthServer | undefined;
+  const authHttp = await listen(
+    { fetch: (r, c) => (auth ? auth.fetch(r, c) : Promise.resolve(new Response(null, { status: 503 }))) },
+    authPort,
+    "127.0.0.1",
+  );
+  const authUrl = `http://${host}:${new URL(authHttp.url).port}`;
+  const { options: fromEnv } = configFromEnv(
+    {
+      HUSH_DATABASE_URL: `sqlite:${join(dataDir, "hush.db")}`,
+      HUSH_ACCESS_TTL: String(options.accessTokenTtlSeconds ?? 60),
+      HUSH_LOG_LEVEL: "warn",
+      ...options.env,
+      PORT: new URL(authHttp.url).port,
+      HUSH_ISSUER: authUrl,
+      HUSH_AUDIENCE: "hush,notes-api",
+      HUSH_ALLOWED_ORIGINS: webOrigin,
+    },
+    (message) => console.warn(`demo: ${message}`),
+  );
+  auth = await createAuthServer(fromEnv);
+
+  const notes = createNotesApi({ issuer: authUrl, audience: "notes-api", webOrigin });
+  const apiHttp = await listenHono(notes.app as unknown as Hono, apiPort, host);
+
+  web.get("/config.js", (c) =>
+    c.body(`window.HUSH_DEMO = ${JSON.stringify({ authBase: `${authUrl}/auth`, apiBase: apiHttp.url })};`, 200, {
+      "content-type": "text/javascript",
+      "cache-control": "no-store",
+    }),
+  );
+  web.get("*", async (c) => {
+    const path = new URL(c.req.url).pathname;
+    const file = path === "/" || !path.includes(".") ? "index.html" : path.slice(1);
+    if (file.includes("..")) return c.notFound();
+    try {
+      const body = await readFile(join(WEB_ROOT, file));
+      return c.body(body, 200, { "content-type": TYPES[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream" });
+    } catch {
+      return c.notFound();
+    }
+  });
+
+  return {
+    webUrl: webOrigin,
+    authUrl,
+    apiUrl: apiHttp.url,
+    auth,
+    async close() {
+      notes.verify.close();
+      await webHttp.close();
+      await apiHttp.close();
+      await authHttp.close();
+      await auth?.close();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import { createAuthClient } from "@hush/client";
+import { AuthProvider } from "@hush/react";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./app.js";
+import { config } from "./config.js";
+import "./styles.css";
+
+// Tests may set extra client options (e.g. autoRefresh: false) before the app loads.
+const overrides = (window as unknown as { HUSH_CLIENT_OPTIONS?: object }).HUSH_CLIENT_OPTIONS;
+const client = createAuthClient({ baseUrl: config.authBase, apiOrigins: [config.apiBase], ...overrides });
+// Exposed for the end-to-end tests and for curious readers in the console.
+(window as unknown as { hush: typeof client }).hush = client;
+
+createRoot(document.getElementById("root") as HTMLElement).render(
+  <StrictMode>
+    <AuthProvider client={client}>
+      <App />
+    </AuthProvider>
+  </StrictMode>,
+);

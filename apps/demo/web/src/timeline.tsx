@@ -1,0 +1,78 @@
+import type { AuthEvent } from "@hush/client";
+import { useAuth } from "@hush/react";
+import { useEffect, useState } from "react";
+
+interface Entry {
+  at: number;
+  text: string;
+  kind: string;
+}
+
+function describe(event: AuthEvent): Entry {
+  const at = Date.now();
+  switch (event.type) {
+    case "refreshed":
+      return {
+        at,
+        kind: event.source === "tab" ? "tab" : "refresh",
+        text:
+          event.source === "network"
+            ? "Silent refresh: new access token from the cookie"
+            : event.source === "tab"
+              ? "New access token shared by another tab (no request)"
+              : "New access token from an X-Access-Token header",
+      };
+    case "authenticated":
+      return { at, kind: "auth", text: `Signed in as ${event.user.email}` };
+    case "logged-out":
+      return { at, kind: "out", text: event.source === "other-tab" ? "Signed out in another tab" : "Signed out" };
+    case "session-expired":
+      return { at, kind: "out", text: `Session ended by the server (${event.error})` };
+    case "error":
+      return { at, kind: "error", text: `Refresh failed for now; retrying (${String(event.error)})` };
+  }
+}
+
+/** The live token timeline: time left on the access token, and every refresh as it happens. */
+export function Timeline() {
+  const { client, expiresAt, state } = useAuth();
+  const [entries, setEntries] = useState<Entry[]>([]);
+  const [now, setNow] = useState(Date.now());
+  const [lifetime, setLifetime] = useState(60_000);
+
+  useEffect(() => client.subscribe((event) => setEntries((list) => [describe(event), ...list].slice(0, 50))), [client]);
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(id);
+  }, []);
+  useEffect(() => {
+    if (expiresAt) setLifetime(Math.max(1000, expiresAt - Date.now()));
+  }, [expiresAt]);
+
+  const left = expiresAt ? Math.max(0, expiresAt - now) : 0;
+  const refreshes = entries.filter((e) => e.kind === "refresh").length;
+  return (
+    <section className="card timeline" data-testid="timeline">
+      <h2>Token timeline</h2>
+      {state === "authenticated" && expiresAt ? (
+        <>
+          <div className="meter" aria-hidden="true">
+            <div className="fill" style={{ width: `${(100 * left) / lifetime}%` }} />
+          </div>
+          <p className="hint" data-testid="token-left">
+            Access token: {(left / 1000).toFixed(0)} s left · {refreshes} silent refresh{refreshes === 1 ? "" : "es"} in this tab
+          </p>
+        </>
+      ) : (
+        <p className="hint">No access token in memory.</p>
+      )}
+      <ol data-testid="timeline-events">
+        {entries.map((e) => (
+          <li key={`${e.at}-${e.text}`} className={e.kind}>
+            <time>{new Date(e.at).toLocaleTimeString()}</time> {e.text}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}

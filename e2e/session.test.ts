@@ -1,0 +1,157 @@
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countRefreshes, type Demo, HAS_CHROMIUM, launchDemo, openApp, screenshot, signUpInUi, stateOf } from "./demo-fixture.js";
+
+const TTL = 8;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!HAS_CHROMIUM)("one tab: silent refresh in real Chromium", () => {
+  let demo: Demo;
+  beforeAll(async () => {
+    demo = await launchDemo(TTL);
+  });
+  afterAll(() => demo?.stop());
+
+  async function fresh(
+    init?: (context: BrowserContext) => Promise<void>,
+  ): Promise<{ context: BrowserContext; page: Page; refreshes: ReturnType<typeof countRefreshes> }> {
+    const context = await demo.browser.newContext();
+    await init?.(context);
+    const refreshes = countRefreshes(context);
+    const page = await openApp(context, demo);
+    await signUpInUi(page);
+    return { context, page, refreshes };
+  }
+
+  /** Everything a page could have stored, outside memory. */
+  const stored = (page: Page) =>
+    page.evaluate(async () => ({
+      local: localStorage.length,
+      session: sessionStorage.length,
+      cookie: document.cookie,
+      indexedDb: (await indexedDB.databases()).length,
+    }));
+
+  it("keeps the session across a reload, with no token in localStorage, sessionStorage, IndexedDB or document.cookie", async () => {
+    const { context, page } = await fresh();
+    await page.getByTestId("note-text").fill("survives a reload");
+    await page.getByTestId("add-note").click();
+    await page.getByText("survives a reload").waitFor();
+    expect(await stored(page)).toEqual({ local: 0, session: 0, cookie: "", indexedDb: 0 });
+    // The refresh cookie is there, but HttpOnly, Secure and host-only.
+    const cookies = await context.cookies();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({ name: "__Host-hush_rt", httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
+
+    await page.reload();
+    // During the silent refresh on load the app shows neither the sign-in form nor the notes.
+    await page.getByTestId("who").waitFor();
+    expect(await page.getByTestId("sign-in").count()).toBe(0);
+    await page.getByText("survives a reload").waitFor();
+    expect(await stored(page)).toEqual({ local: 0, session: 0, cookie: "", indexedDb: 0 });
+    await screenshot(page, "after-reload");
+    await context.close();
+  });
+
+  it("refreshes before expiry, so the app's requests never meet an expired token", async () => {
+    const { context, page, refreshes } = await fresh();
+    const apiStatuses: number[] = [];
+    context.on("response", (response) => {
+      if (response.url().startsWith(demo.apiUrl)) apiStatuses.push(response.status());
+    });
+    const started = Date.now();
+    while (Date.now() - started < 2.5 * TTL * 1000) {
+      const status = await page.evaluate(
+        async (api) => (await (window as never as { hush: { fetch: typeof fetch } }).hush.fetch(`${api}/notes`)).status,
+        demo.apiUrl,
+      );
+      expect(status).toBe(200);
+      await sleep(400);
+    }
+    expect(apiStatuses.filter((s) => s === 401)).toEqual([]);
+    expect(refreshes.count).toBeGreaterThanOrEqual(2);
+    expect(refreshes.count).toBeLessThanOrEqual(4);
+    await page.getByTestId("timeline-events").getByText("Silent refresh").first().waitFor();
+    await screenshot(page, "token-timeline");
+    await context.close();
+  });
+
+  it("makes exactly one refresh request for ten concurrent API calls with an expired token", async () => {
+    const { context, page, refreshes } = await fresh((c) =>
+      c.addInitScript(() => Object.assign(window, { HUSH_CLIENT_OPTIONS: { autoRefresh: false } })),
+    );
+    await sleep((TTL + 6) * 1000);
+    refreshes.reset();
+    const statuses = await page.evaluate(async (api) => {
+      const hush = (window as never as { hush: { fetch: typeof fetch } }).hush;
+      return Promise.all(Array.from({ length: 10 }, () => hush.fetch(`${api}/notes`).then((r) => r.status)));
+    }, demo.apiUrl);
+    expect(statuses).toEqual(Array(10).fill(200));
+    expect(refreshes.count).toBe(1);
+    await context.close();
+  });
+
+  it("hands back an application's own 401 untouched: no refresh", async () => {
+    const { context, page, refreshes } = await fresh();
+    refreshes.reset();
+    const status = await page.evaluate(
+      async (api) => (await (window as never as { hush: { fetch: typeof fetch } }).hush.fetch(`${api}/notes/locked`)).status,
+      demo.apiUrl,
+    );
+    expect(status).toBe(401);
+    expect(refreshes.count).toBe(0);
+    expect(await stateOf(page)).toBe("authenticated");
+    await context.close();
+  });
+
+  it("signs no one out while offline, and recovers when the network returns", async () => {
+    const { context, page } = await fresh();
+    await page.evaluate(() => {
+      const w = window as never as { hush: { subscribe: (f: (e: { type: string }) => void) => void }; seen: string[] };
+      w.seen = [];
+      w.hush.subscribe((e) => w.seen.push(e.type));
+    });
+    await context.setOffline(true);
+    // Stay offline past the token's expiry: scheduled refreshes fail and back off.
+    await sleep((TTL + 2) * 1000);
+    expect(await stateOf(page)).toBe("authenticated");
+    await context.setOffline(false);
+    const status = await page.evaluate(
+      async (api) => (await (window as never as { hush: { fetch: typeof fetch } }).hush.fetch(`${api}/notes`)).status,
+      demo.apiUrl,
+    );
+    expect(status).toBe(200);
+    const seen = await page.evaluate(() => (window as never as { seen: string[] }).seen);
+    expect(seen).not.toContain("session-expired");
+    expect(seen).not.toContain("logged-out");
+    expect(await stateOf(page)).toBe("authenticated");
+    await context.close();
+  });
+
+  for (const shiftMinutes of [10, -10]) {
+    it(`neither loops nor signs out with the page clock ${shiftMinutes > 0 ? "ahead" : "behind"} by 10 minutes`, async () => {
+      const { context, page, refreshes } = await fresh((c) =>
+        c.addInitScript((offset: number) => {
+          const RealDate = Date;
+          const shifted = class extends RealDate {
+            constructor(...args: unknown[]) {
+              if (args.length === 0) super(RealDate.now() + offset);
+              else super(...(args as [number]));
+            }
+            static override now() {
+              return RealDate.now() + offset;
+            }
+          };
+          (window as unknown as { Date: DateConstructor }).Date = shifted as unknown as DateConstructor;
+        }, shiftMinutes * 60_000),
+      );
+      refreshes.reset();
+      await sleep(2 * TTL * 1000);
+      expect(await stateOf(page)).toBe("authenticated");
+      // About one refresh per lifetime: a wrong clock must not cause a refresh loop.
+      expect(refreshes.count).toBeGreaterThanOrEqual(1);
+      expect(refreshes.count).toBeLessThanOrEqual(4);
+      await context.close();
+    });
+  }
+});

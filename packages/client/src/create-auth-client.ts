@@ -1,0 +1,277 @@
+import type { PublicUser, TokenResponse } from "@hush/protocol";
+import { AuthError } from "./auth-error.js";
+import { type AuthEvent, createEmitter, type Listener } from "./events.js";
+import { createTabSync, type TabMessage, withLock } from "./tab-sync.js";
+import { createTokenStore, readToken } from "./token-store.js";
+
+/** Options of `createAuthClient()`. Times in milliseconds unless the name says otherwise. */
+export interface AuthClientOptions {
+  /** The auth server's `/auth` base, e.g. `https://auth.example.com/auth`. */
+  baseUrl: string;
+  /** Origins of APIs that get the bearer token, besides the page's own and the auth server's. */
+  apiOrigins?: readonly string[];
+  /** Refresh on a timer before expiry. Default true; off only for tests of the 401 path. */
+  autoRefresh?: boolean;
+  /** How long a new tab waits for its peers to share a token before it asks the network. Default 150. */
+  peerWaitMs?: number;
+  /** Longest wait for the cross-tab refresh lock; past it the tab refreshes anyway. Default 3,000. */
+  lockWaitMs?: number;
+}
+
+export type AuthState = "loading" | "authenticated" | "anonymous";
+
+/** The browser client of API.md §5. */
+export interface AuthClient {
+  readonly ready: Promise<void>;
+  readonly state: AuthState;
+  readonly user: PublicUser | null;
+  /** When the current access token expires, in this device's clock (ms), or null. */
+  readonly expiresAt: number | null;
+  signup(credentials: { email: string; password: string }): Promise<PublicUser>;
+  login(credentials: { email: string; password: string }): Promise<PublicUser>;
+  logout(): Promise<void>;
+  logoutAll(): Promise<void>;
+  getAccessToken(): Promise<string | null>;
+  /** Refreshes now, sharing any refresh already under way; resolves to the new token or null. */
+  refresh(): Promise<string | null>;
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  subscribe(listener: Listener): () => void;
+}
+
+// The wire names of @hush/protocol, inlined so the client has no runtime dependency (a test
+// keeps them equal to the protocol's).
+export const CSRF_HEADER = "x-hush-csrf";
+export const ACCESS_TOKEN_HEADER = "x-access-token";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const INVALID_TOKEN = /error="?invalid_token/;
+
+/**
+ * Creates the browser client: silent refresh on load, before expiry and after a 401, with the
+ * access token in memory only.
+ *
+ * @example
+ * const auth = createAuthClient({ baseUrl: "https://auth.example.com/auth", apiOrigins: ["https://api.example.com"] });
+ * await auth.ready;
+ * const res = await auth.fetch("https://api.example.com/notes");
+ */
+export function createAuthClient(options: AuthClientOptions): AuthClient {
+  const base = options.baseUrl.replace(/\/$/, "");
+  const authOrigin = new URL(base, location.href).origin;
+  const trusted = new Set([location.origin, authOrigin, ...(options.apiOrigins ?? []).map((o) => new URL(o).origin)]);
+  const store = createTokenStore();
+  const events = createEmitter();
+  let state: AuthState = "loading";
+  let user: PublicUser | null = null;
+  let inflight: Promise<string | null> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let deadline = 0;
+  /** Set when refreshes failed for want of a network: the next wake-up tries again. */
+  let unreachable = false;
+
+  const emit = (event: AuthEvent) => events.emit(event);
+
+  /** Takes a new token (and user) from any source, and schedules the next refresh. */
+  function adopt(token: string, nextUser: PublicUser | null, source: "network" | "tab" | "header" | "sign-in", skew?: number): boolean {
+    const held = readToken(token);
+    const current = store.get();
+    if (!held || (current && held.exp < current.exp)) return false;
+    store.set(held, skew);
+    const wasAuthenticated = state === "authenticated";
+    if (nextUser) user = nextUser;
+    state = "authenticated";
+    if (!wasAuthenticated && user) emit({ type: "authenticated", user });
+    if (source !== "sign-in") emit({ type: "refreshed", expiresAt: held.exp - store.skew(), source });
+    schedule();
+    return true;
+  }
+
+  function signOut(event: AuthEvent | undefined): void {
+    store.clear();
+    clearTimeout(timer);
+    const was = state;
+    state = "anonymous";
+    user = null;
+    // A visitor without a session finding that out on load is no event.
+    if (event && was === "authenticated") emit(event);
+  }
+
+  const sync = createTabSync(`hush:${base}`, (message: TabMessage) => {
+    if (message.t === "token") adopt(message.token, message.user, "tab", message.skew);
+    else if (message.t === "out") signOut({ type: "logged-out", source: "other-tab" });
+    else if (message.t === "ask" && state === "authenticated" && user) share();
+  });
+
+  function share(): void {
+    const held = store.get();
+    if (held && user) sync.post({ t: "token", token: held.token, user, skew: store.skew() });
+  }
+
+  /** The refresh request itself: retries network failures and 5xx/429 with back-off; a 401 signs out. */
+  async function requestRefresh(): Promise<string | null> {
+    for (let attempt = 0; ; attempt++) {
+      let response: Response | undefined;
+      try {
+        response = await fetch(`${base}/refresh`, { method: "POST", credentials: "include", headers: { [CSRF_HEADER]: "1" } });
+      } catch {
+        // Offline or unreachable: not a reason to sign anyone out.
+      }
+      unreachable = false;
+      if (response?.ok) {
+        const body = (await response.json()) as TokenResponse;
+        adopt(body.accessToken, body.user, "network");
+        share();
+        return body.accessToken;
+      }
+      if (response?.status === 401) {
+        const body = await response.json().catch(() => ({ error: "invalid_refresh_token" }));
+        signOut({ type: "session-expired", error: String(body.error) });
+        return null;
+      }
+      if (attempt >= 4) {
+        unreachable = true;
+        emit({ type: "error", error: new Error(response ? `refresh answered ${response.status}` : "network error") });
+        return null;
+      }
+      await sleep(Math.min(8000, 500 * 2 ** attempt) * (0.5 + Math.random()));
+    }
+  }
+
+  function refresh(): Promise<string | null> {
+    // Single flight: every caller in this tab shares one refresh.
+    inflight ??= (async () => {
+      const before = store.get();
+      return withLock(`hush-refresh:${base}`, options.lockWaitMs ?? 3000, async () => {
+        // Another tab refreshed while we waited for the lock: use its token.
+        const now = store.get();
+        if (now && now !== before && now.exp - store.serverNow() > 10_000) return now.token;
+        return requestRefresh();
+      });
+    })().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
+  }
+
+  /** Schedules the refresh from a wall-clock deadline, a little before `exp`, with jitter. */
+  function schedule(): void {
+    clearTimeout(timer);
+    const held = store.get();
+    if (!held || options.autoRefresh === false) return;
+    const life = held.exp - held.iat;
+    deadline = held.exp - Math.min(60_000, life * 0.2) - Math.random() * Math.min(5_000, life * 0.1);
+    timer = setTimeout(check, Math.min(2 ** 31 - 1, Math.max(0, deadline - store.serverNow())));
+  }
+
+  /** Timers stall in background tabs and sleeping machines: re-check the deadline on wake-ups. */
+  function check(): void {
+    if (unreachable) return void refresh();
+    if (state !== "authenticated" || options.autoRefresh === false) return;
+    if (store.serverNow() >= deadline) void refresh();
+    else schedule();
+  }
+  for (const type of ["visibilitychange", "focus", "online", "pageshow"]) {
+    addEventListener(type, () => (document.visibilityState === "hidden" ? undefined : check()));
+  }
+
+  async function post(path: string, body?: unknown, bearer?: string): Promise<Response> {
+    const headers: Record<string, string> = { [CSRF_HEADER]: "1" };
+    if (body) headers["content-type"] = "application/json";
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const response = await fetch(`${base}${path}`, {
+      method: "POST",
+      credentials: "include",
+      headers,
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!response.ok) {
+      const error = await response.json().catch(() => ({}));
+      throw new AuthError(error.error ?? "unavailable", error.message ?? response.statusText, response.status);
+    }
+    return response;
+  }
+
+  async function signIn(path: string, credentials: { email: string; password: string }): Promise<PublicUser> {
+    const body = (await (await post(path, credentials)).json()) as TokenResponse;
+    adopt(body.accessToken, body.user, "sign-in");
+    share();
+    return body.user;
+  }
+
+  async function getAccessToken(): Promise<string | null> {
+    await ready;
+    const held = store.get();
+    // "Near expiry": the last tenth of the token's life, at most 5 s (the scheduler refreshes
+    // earlier, so this only catches a timer that did not fire in time).
+    if (held && held.exp - store.serverNow() > Math.min(5_000, (held.exp - held.iat) / 10)) return held.token;
+    return state === "authenticated" ? refresh() : null;
+  }
+
+  function withBearer(request: Request, token: string | null): Request {
+    const headers = new Headers(request.headers);
+    if (token) headers.set("authorization", `Bearer ${token}`);
+    return new Request(request, { headers });
+  }
+
+  async function authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const request = new Request(input, init);
+    // The bearer goes only to the page's origin, the auth server and the configured APIs.
+    if (!trusted.has(new URL(request.url).origin)) return fetch(request);
+    const send = async (token: string | null) => {
+      const response = await fetch(withBearer(request.clone(), token));
+      const assisted = response.headers.get(ACCESS_TOKEN_HEADER);
+      if (assisted && adopt(assisted, null, "header")) share();
+      return response;
+    };
+    const used = await getAccessToken();
+    const response = await send(used);
+    // Only the server's own verdict on the token triggers a refresh; an application's 401/403 is handed back as is.
+    if (response.status !== 401 || !INVALID_TOKEN.test(response.headers.get("www-authenticate") ?? "")) return response;
+    const current = store.get()?.token;
+    const next = current && current !== used ? current : await refresh();
+    return next ? send(next) : response;
+  }
+
+  const ready = (async () => {
+    // A new tab asks its peers first; only without an answer does it ask the network.
+    if (sync.enabled) {
+      sync.post({ t: "ask" });
+      await sleep(options.peerWaitMs ?? 150);
+    }
+    if ((state as AuthState) === "authenticated") return;
+    await refresh();
+    // Unreachable server at load: show signed-out; the next `online` or call retries.
+    if ((state as AuthState) === "loading") state = "anonymous";
+  })();
+
+  return {
+    ready,
+    get state() {
+      return state;
+    },
+    get user() {
+      return user;
+    },
+    get expiresAt() {
+      const held = store.get();
+      return held ? held.exp - store.skew() : null;
+    },
+    signup: (c) => signIn("/signup", c),
+    login: (c) => signIn("/login", c),
+    async logout() {
+      await post("/logout").catch(() => undefined);
+      signOut({ type: "logged-out", source: "this-tab" });
+      sync.post({ t: "out" });
+    },
+    async logoutAll() {
+      const token = await getAccessToken();
+      await post("/logout-all", undefined, token ?? undefined);
+      signOut({ type: "logged-out", source: "this-tab" });
+      sync.post({ t: "out" });
+    },
+    getAccessToken,
+    refresh,
+    fetch: authFetch,
+    subscribe: events.subscribe,
+  };
+}

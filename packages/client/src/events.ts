@@ -1,0 +1,31 @@
+import type { PublicUser } from "@hush/protocol";
+
+/** What the client tells subscribers. `source` says where a change came from. */
+export type AuthEvent =
+  | { type: "authenticated"; user: PublicUser }
+  | { type: "refreshed"; expiresAt: number; source: "network" | "tab" | "header" }
+  | { type: "logged-out"; source: "this-tab" | "other-tab" }
+  | { type: "session-expired"; error: string }
+  | { type: "error"; error: unknown };
+
+export type Listener = (event: AuthEvent) => void;
+
+/** A minimal event emitter; a throwing listener never stops the others. */
+export function createEmitter() {
+  const listeners = new Set<Listener>();
+  return {
+    emit(event: AuthEvent): void {
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          console.error(error);
+        }
+      }
+    },
+    subscribe(listener: Listener): () => void {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export type { PublicUser } from "@hush/protocol";
+export { AuthError, isAuthError } from "./auth-error.js";
+export type { AuthClient, AuthClientOptions, AuthState } from "./create-auth-client.js";
+export { createAuthClient } from "./create-auth-client.js";
+export type { AuthEvent, Listener } from "./events.js";

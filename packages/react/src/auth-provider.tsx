@@ -1,0 +1,75 @@
+import type { AuthClient, AuthState, PublicUser } from "@hush/client";
+import { createContext, type ReactNode, useCallback, useContext, useMemo, useSyncExternalStore } from "react";
+
+const ClientContext = createContext<AuthClient | null>(null);
+
+/** Makes a Hush client available to `useAuth` and `useAuthFetch` below it. */
+export function AuthProvider({ client, children }: { client: AuthClient; children: ReactNode }) {
+  return <ClientContext.Provider value={client}>{children}</ClientContext.Provider>;
+}
+
+function useClient(): AuthClient {
+  const client = useContext(ClientContext);
+  if (!client) throw new Error("useAuth and useAuthFetch need an <AuthProvider client={…}> above them");
+  return client;
+}
+
+/** What `useAuth()` returns. `state` starts as "loading" until the silent refresh on load is done. */
+export interface UseAuth {
+  state: AuthState;
+  user: PublicUser | null;
+  /** When the current access token expires (this device's clock, ms), or null. */
+  expiresAt: number | null;
+  signup: AuthClient["signup"];
+  login: AuthClient["login"];
+  logout: AuthClient["logout"];
+  logoutAll: AuthClient["logoutAll"];
+  client: AuthClient;
+}
+
+/**
+ * The auth state, re-rendering on every client event. While the silent refresh on load runs,
+ * `state` is "loading" — render a placeholder then, not the signed-out UI, and nothing flashes.
+ */
+export function useAuth(): UseAuth {
+  const client = useClient();
+  // Every event re-renders, and so does the end of the silent refresh on load, which moves
+  // "loading" to "anonymous" without an event when there was no session to find.
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      let live = true;
+      void client.ready.then(() => live && onChange());
+      const off = client.subscribe(onChange);
+      return () => {
+        live = false;
+        off();
+      };
+    },
+    [client],
+  );
+  // A snapshot string changes whenever anything the hook returns changes.
+  const snapshot = useSyncExternalStore(
+    subscribe,
+    () => `${client.state}|${client.user?.id ?? ""}|${client.expiresAt ?? ""}`,
+    () => "loading||",
+  );
+  return useMemo(
+    () => ({
+      state: client.state,
+      user: client.user,
+      expiresAt: client.expiresAt,
+      signup: client.signup,
+      login: client.login,
+      logout: client.logout,
+      logoutAll: client.logoutAll,
+      client,
+    }),
+    [client, snapshot],
+  );
+}
+
+/** `fetch` with the bearer token and the refresh-and-retry of `client.fetch`. */
+export function useAuthFetch(): AuthClient["fetch"] {
+  const client = useClient();
+  return useCallback((input, init) => client.fetch(input, init), [client]);
+}

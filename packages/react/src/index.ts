@@ -1,0 +1,2 @@
+export type { UseAuth } from "./auth-provider.js";
+export { AuthProvider, useAuth, useAuthFetch } from "./auth-provider.js";
