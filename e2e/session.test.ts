@@ -13,7 +13,7 @@ describe.skipIf(!HAS_CHROMIUM)("one tab: silent refresh in real Chromium", () =>
   afterAll(() => demo?.stop());
 
   async function fresh(
-    init?: (context: BrowserContext) => Promise<void>,
+    init?: (context: BrowserContext) => Promise<unknown>,
   ): Promise<{ context: BrowserContext; page: Page; refreshes: ReturnType<typeof countRefreshes> }> {
     const context = await demo.browser.newContext();
     await init?.(context);
