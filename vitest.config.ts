@@ -21,6 +21,8 @@ export default defineConfig({
         ssr,
         test: {
           name: "unit",
+          // One throwaway PostgreSQL for the whole run (or HUSH_TEST_DATABASE_URL).
+          globalSetup: ["test-support/postgres.global.ts"],
           include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/*/**/*.test.ts"],
           testTimeout: 30_000,
           hookTimeout: 30_000,

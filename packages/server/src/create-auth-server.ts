@@ -1,3 +1,4 @@
+import { PATHS } from "@hush/protocol";
 import { Hono } from "hono";
 import { type AuthServerOptions, type ResolvedOptions, resolveOptions } from "./config/options.js";
 import { createLogger } from "./events/logger.js";
@@ -8,6 +9,7 @@ import { RefreshCookie } from "./http/refresh-cookie.js";
 import { deriveKey } from "./keys/derive-key.js";
 import { KeyRing } from "./keys/key-ring.js";
 import { createSecretBox } from "./keys/secret-box.js";
+import { createMetrics, type Metrics } from "./metrics/metrics.js";
 import { PasswordHasher } from "./passwords/password-hasher.js";
 import { PasswordPolicy } from "./passwords/password-policy.js";
 import { createProtect } from "./routes/assisted-guard.js";
@@ -67,10 +69,29 @@ export interface AuthServer {
 export async function createAuthServer(options: AuthServerOptions & { storage?: Storage }): Promise<AuthServer> {
   const resolved = resolveOptions(options);
   const logger = resolved.logger ?? createLogger(resolved.logLevel);
-  const storage = options.storage ?? openStorage(resolved.databaseUrl);
+  let metrics: Metrics | undefined;
+  const storage =
+    options.storage ??
+    (await openStorage(resolved.databaseUrl, {
+      pool: resolved.databasePool,
+      observer: resolved.metrics ? { onQuery: (ms, failed) => metrics?.observeQuery(ms, failed) } : undefined,
+      onPoolError: (error) => logger.warn({ err: error }, "database connection lost; the pool will reconnect"),
+    }));
+  metrics = createMetrics(
+    resolved.metrics,
+    "poolStats" in storage ? (storage as { poolStats(): { total: number; idle: number; waiting: number } }).poolStats : undefined,
+  );
+  const observed = metrics;
   await storage.migrate();
 
-  const events = new SecurityEvents(logger, resolved.onEvent, resolved.now);
+  const events = new SecurityEvents(
+    logger,
+    (event) => {
+      observed.onEvent(event);
+      resolved.onEvent?.(event);
+    },
+    resolved.now,
+  );
   const keys = new KeyRing(storage, createSecretBox(resolved.secret), {
     algorithm: resolved.signingAlgorithm,
     accessTokenTtlSeconds: resolved.accessTokenTtlSeconds,
@@ -81,12 +102,16 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
   await keys.initialize();
   keys.startReloading(resolved.keyReloadSeconds, (error) => logger.warn({ err: error }, "reloading signing keys failed"));
 
-  const limits = new RateLimits(resolved.rateLimits, (name, key) =>
-    events.emit({
-      type: "rate_limited",
-      reason: name,
-      ...(name === "loginFailuresPerAccount" ? { email: key } : name === "refreshesPerSession" ? { sessionId: key } : { ip: key }),
-    }),
+  const limits = await RateLimits.create(
+    resolved.rateLimits,
+    (name, key) =>
+      events.emit({
+        type: "rate_limited",
+        reason: name,
+        ...(name === "loginFailuresPerAccount" ? { email: key } : name === "refreshesPerSession" ? { sessionId: key } : { ip: key }),
+      }),
+    // On PostgreSQL the counters live in the database, shared by every instance.
+    (storage as { pgPool?: unknown }).pgPool,
   );
   const hasher = new PasswordHasher();
   const policy = new PasswordPolicy(resolved.passwordMinLength);
@@ -112,6 +137,16 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
   };
 
   const app = new Hono<HushEnv>();
+  if (observed.enabled) {
+    app.use("*", async (c, next) => {
+      const started = performance.now();
+      await next();
+      observed.observeRequest(c.req.routePath, c.req.method, c.res.status, (performance.now() - started) / 1000);
+    });
+    app.get(PATHS.metrics, async (c) =>
+      c.body(await observed.render(), 200, { "content-type": observed.contentType, "cache-control": "no-store" }),
+    );
+  }
   app.use("*", corsMiddleware(resolved.allowedOrigins));
   registerAuthRoutes(app, ctx);
   registerSessionRoutes(app, ctx);

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
+import { POSTGRES_URL, type TestDatabase } from "../../../test-support/databases.js";
+import { createDatabase } from "../../../test-support/postgres.js";
 import { type AuthServer, type AuthServerOptions, createAuthServer, listen, type SecurityEvent } from "../src/index.js";
 
 /** A clock the test moves by hand. */
@@ -34,22 +36,32 @@ export interface TestServer {
   events: SecurityEvent[];
   /** Every raw log line the server wrote. */
   logs: string[];
+  /** The SQLite file (sqlite runs only). */
   databaseFile: string;
+  /** The database URL, for a restart on the same data. */
+  databaseUrl: string;
+  database: TestDatabase;
   /** fetch against the server, with JSON + the CSRF header + the server's own Origin by default. */
   request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   /** Stops the HTTP server and closes the database; `keepData` leaves the file for a restart. */
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export type TestServerOptions = Partial<AuthServerOptions> & { databaseFile?: string; clock?: TestClock };
+export type TestServerOptions = Partial<AuthServerOptions> & { database?: TestDatabase; databaseFile?: string; clock?: TestClock };
 
 /**
  * Starts a real auth server over real HTTP on 127.0.0.1 and a free port, on a real SQLite
  * file in a temporary folder, with an injectable clock and captured logs and events.
  */
 export async function createTestServer(overrides: TestServerOptions = {}): Promise<TestServer> {
-  const folder = overrides.databaseFile ? undefined : mkdtempSync(join(tmpdir(), "hush-test-"));
-  const databaseFile = overrides.databaseFile ?? join(folder as string, "hush.db");
+  const database = overrides.database ?? "sqlite";
+  const folder = overrides.databaseFile || overrides.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), "hush-test-"));
+  const databaseFile = overrides.databaseFile ?? join(folder ?? tmpdir(), "hush.db");
+  let databaseUrl = overrides.databaseUrl ?? `sqlite:${databaseFile}`;
+  if (database === "postgres" && !overrides.databaseUrl) {
+    if (!POSTGRES_URL) throw new Error("no PostgreSQL for this run");
+    databaseUrl = await createDatabase(POSTGRES_URL);
+  }
   const clock = overrides.clock ?? createClock();
   const events: SecurityEvent[] = [];
   const logs: string[] = [];
@@ -66,11 +78,11 @@ export async function createTestServer(overrides: TestServerOptions = {}): Promi
     0,
     "127.0.0.1",
   );
-  const { clock: _clock, databaseFile: _file, ...options } = overrides;
+  const { clock: _clock, databaseFile: _file, database: _database, ...options } = overrides;
   server = await createAuthServer({
     secret: TEST_SECRET,
     issuer: listening.url,
-    databaseUrl: `sqlite:${databaseFile}`,
+    databaseUrl,
     logger: pino({ level: "debug" }, sink),
     now: clock.now,
     ...options,
@@ -88,6 +100,8 @@ export async function createTestServer(overrides: TestServerOptions = {}): Promi
     events,
     logs,
     databaseFile,
+    databaseUrl,
+    database,
     request(path, init = {}) {
       const headers = new Headers(init.headers);
       if (!headers.has("x-hush-csrf")) headers.set("x-hush-csrf", "1");

@@ -156,6 +156,11 @@ export function configFromEnv(env: Env, warn: (message: string) => void): { list
     passwordMinLength: integer(env, "HUSH_PASSWORD_MIN_LENGTH", 1, 256),
     rateLimits,
     trustProxy: onOff(env, "HUSH_TRUST_PROXY", false),
+    metrics: onOff(env, "HUSH_METRICS", false),
+    databasePool: {
+      maxConnections: integer(env, "HUSH_DATABASE_POOL_MAX", 1, 1000),
+      connectTimeoutMs: ((seconds) => (seconds === undefined ? undefined : seconds * 1000))(duration(env, "HUSH_DATABASE_TIMEOUT")),
+    },
     logLevel: choice(env, "HUSH_LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
   };
   return { listen: { port, host }, options };

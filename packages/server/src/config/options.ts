@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { SecurityEvent } from "../events/security-events.js";
 import { type RateLimitSettings, resolveRateLimits } from "../security/rate-limits.js";
+import type { PoolSettings } from "../storage/open-storage.js";
 
 /** Algorithms an access token may be signed with. One is chosen per deployment. */
 export const SIGNING_ALGORITHMS = ["EdDSA", "ES256", "RS256", "HS256"] as const;
@@ -54,6 +55,10 @@ export interface AuthServerOptions {
   cookieSameSite?: CookieSameSite;
   /** Shortest accepted password, in characters. Default 8. */
   passwordMinLength?: number;
+  /** PostgreSQL connection pool: size and timeouts. */
+  databasePool?: PoolSettings;
+  /** Serve Prometheus metrics at `GET /metrics`. Off by default: not for the public. */
+  metrics?: boolean;
   /** `false` turns every rate limit off (benchmarks, load tests). */
   rateLimits?: Partial<RateLimitSettings> | false;
   /** Trust `X-Forwarded-For` (its last entry) as the client address, behind one reverse proxy. Default false. */
@@ -89,6 +94,8 @@ export interface ResolvedOptions {
   readonly cookieSameSite: CookieSameSite;
   readonly passwordMinLength: number;
   readonly rateLimits: RateLimitSettings | false;
+  readonly databasePool: PoolSettings;
+  readonly metrics: boolean;
   readonly trustProxy: boolean;
   readonly onEvent: ((event: SecurityEvent) => void) | undefined;
   readonly accessTokenClaims: AuthServerOptions["accessTokenClaims"];
@@ -188,6 +195,8 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
     cookieSameSite,
     passwordMinLength,
     rateLimits: options.rateLimits === false ? false : resolveRateLimits(options.rateLimits ?? {}),
+    databasePool: Object.freeze({ ...options.databasePool }),
+    metrics: options.metrics ?? false,
     trustProxy: options.trustProxy ?? false,
     onEvent: options.onEvent,
     accessTokenClaims: options.accessTokenClaims,

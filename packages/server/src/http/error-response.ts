@@ -30,7 +30,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const message = (error as { message?: unknown }).message;
   return (
     typeof message === "string" &&
-    /connection (terminated|timeout)|timeout exceeded when trying to connect|Connection terminated|driver has already been destroyed/i.test(
+    /connection (terminated|timeout)|timeout exceeded when trying to connect|Connection terminated|driver has already been destroyed|pool after calling end|the database system is (shutting down|starting up)|terminating connection/i.test(
       message,
     )
   );

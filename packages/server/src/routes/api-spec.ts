@@ -23,6 +23,8 @@ export interface ApiOperation {
   summary: string;
   auth: Auth;
   request?: z.ZodType;
+  /** Routed only when metrics are on. */
+  onlyWithMetrics?: boolean;
   /** Status → description and body schema (JSON unless `contentType` says otherwise). */
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
 }
@@ -155,9 +157,10 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output") {
 }
 
 /** Builds the OpenAPI 3.1 document of the API from `API_OPERATIONS` and their zod schemas. */
-export function buildOpenApiDocument(issuer: string): Record<string, unknown> {
+export function buildOpenApiDocument(issuer: string, options: { metrics: boolean }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of API_OPERATIONS) {
+    if (op.onlyWithMetrics && !options.metrics) continue;
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(op.responses)) {
       responses[status] = r.schema

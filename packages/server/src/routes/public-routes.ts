@@ -25,7 +25,7 @@ export function registerPublicRoutes(app: Hono<HushEnv>, ctx: ServerContext): vo
     return c.body(jwt, 200, { ...headers, "content-type": "application/jwt" });
   });
 
-  const openapi = JSON.stringify(buildOpenApiDocument(ctx.options.issuer));
+  const openapi = JSON.stringify(buildOpenApiDocument(ctx.options.issuer, { metrics: ctx.options.metrics }));
   app.get(PATHS.openapi, (c) => c.body(openapi, 200, { "content-type": "application/json; charset=utf-8" }));
 
   app.get(PATHS.health, async (c) => {

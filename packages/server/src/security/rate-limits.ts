@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { HushError } from "../http/hush-error.js";
 
 /** A limit: at most `points` events in any `durationSeconds` window. */
@@ -60,19 +60,47 @@ export type LimitName = keyof RateLimitSettings;
  * `Retry-After`. With limits off every check is a no-op.
  */
 export class RateLimits {
-  private readonly limiters: Map<LimitName, RateLimiterMemory> | undefined;
-
-  constructor(
-    settings: RateLimitSettings | false,
+  private constructor(
+    private readonly limiters: Map<LimitName, RateLimiterAbstract> | undefined,
     private readonly onLimited: (name: LimitName, key: string) => void,
-  ) {
-    if (!settings) return;
-    this.limiters = new Map(
-      (Object.keys(settings) as LimitName[]).map((name) => [
-        name,
-        new RateLimiterMemory({ keyPrefix: name, points: settings[name].points, duration: settings[name].durationSeconds }),
-      ]),
-    );
+  ) {}
+
+  /**
+   * Creates the limiters: in memory for one instance (SQLite), or in a PostgreSQL table shared
+   * by every instance (`pgPool` given), so that a limit holds across instances.
+   */
+  static async create(
+    settings: RateLimitSettings | false,
+    onLimited: (name: LimitName, key: string) => void,
+    pgPool?: unknown,
+  ): Promise<RateLimits> {
+    if (!settings) return new RateLimits(undefined, onLimited);
+    const limiters = new Map<LimitName, RateLimiterAbstract>();
+    let tableCreated = false;
+    for (const name of Object.keys(settings) as LimitName[]) {
+      const base = { keyPrefix: name, points: settings[name].points, duration: settings[name].durationSeconds };
+      if (!pgPool) {
+        limiters.set(name, new RateLimiterMemory(base));
+        continue;
+      }
+      // The library creates its table, then calls back — synchronously when told the table exists.
+      const limiter = await new Promise<RateLimiterPostgres>((resolve, reject) => {
+        let created: RateLimiterPostgres | undefined;
+        let readyEarly = false;
+        created = new RateLimiterPostgres(
+          { ...base, storeClient: pgPool, storeType: "pool", tableName: "hush_rate_limits", tableCreated, clearExpiredByTimeout: true },
+          (error?: unknown) => {
+            if (error) reject(error);
+            else if (created) resolve(created);
+            else readyEarly = true;
+          },
+        );
+        if (readyEarly) resolve(created);
+      });
+      tableCreated = true;
+      limiters.set(name, limiter);
+    }
+    return new RateLimits(limiters, onLimited);
   }
 
   /** Counts one event against `key`; throws when the limit is exceeded. */

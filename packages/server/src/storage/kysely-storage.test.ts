@@ -1,17 +1,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { POSTGRES_URL } from "../../../../test-support/databases.js";
+import { createDatabase } from "../../../../test-support/postgres.js";
 import type { Storage } from "./contract.js";
 import { openStorage } from "./open-storage.js";
 import { runStorageConformance } from "./storage-conformance.test-helpers.js";
 
-/** Every database the storage runs on; PostgreSQL joins this list with its own issue. */
+/** Every database the storage runs on: the same suite, looped over them. */
 const DATABASES: Array<{ name: string; open: () => Promise<Storage>; close: (s: Storage) => Promise<void> }> = [
   {
     name: "SQLite (file, WAL)",
     open: async () => {
       const folder = mkdtempSync(join(tmpdir(), "hush-storage-"));
-      const storage = openStorage(`sqlite:${join(folder, "test.db")}`);
+      const storage = await openStorage(`sqlite:${join(folder, "test.db")}`);
       folders.set(storage, folder);
       return storage;
     },
@@ -21,6 +23,9 @@ const DATABASES: Array<{ name: string; open: () => Promise<Storage>; close: (s: 
     },
   },
   { name: "SQLite (memory)", open: async () => openStorage("sqlite::memory:"), close: (s) => s.close() },
+  ...(POSTGRES_URL
+    ? [{ name: "PostgreSQL", open: async () => openStorage(await createDatabase(POSTGRES_URL)), close: (s: Storage) => s.close() }]
+    : []),
 ];
 const folders = new Map<Storage, string>();
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from "kysely";
 import type { Storage } from "./contract.js";
 import { KyselyStorage } from "./kysely-storage.js";
 import type { Database } from "./schema.js";
@@ -26,7 +26,61 @@ export function dataFolderOf(location: DatabaseLocation): string | undefined {
   return dirname(resolve(location.path));
 }
 
-function openSqlite(path: string): Storage {
+/** Settings of a PostgreSQL connection pool. */
+export interface PoolSettings {
+  /** Most connections per instance. Default 10. */
+  maxConnections?: number;
+  /** Give up connecting (or waiting for a free connection) after this long. Default 5,000 ms. */
+  connectTimeoutMs?: number;
+  /** Cancel a statement that runs longer than this. Default 10,000 ms. */
+  statementTimeoutMs?: number;
+}
+
+/** What the storage reports for metrics: each query's duration, and the pool's state. */
+export interface StorageObserver {
+  onQuery?(durationMs: number, failed: boolean): void;
+}
+
+function kyselyLog(observer: StorageObserver | undefined) {
+  if (!observer?.onQuery) return undefined;
+  const onQuery = observer.onQuery;
+  return (event: LogEvent) => onQuery(event.queryDurationMillis, event.level === "error");
+}
+
+async function openPostgres(
+  url: string,
+  pool: PoolSettings,
+  observer: StorageObserver | undefined,
+  onPoolError: (error: Error) => void,
+): Promise<Storage & { poolStats(): { total: number; idle: number; waiting: number } }> {
+  // `pg` is an optional dependency: only PostgreSQL deployments need it.
+  const { default: pg } = await import("pg");
+  const connectTimeoutMs = pool.connectTimeoutMs ?? 5_000;
+  const pgPool = new pg.Pool({
+    connectionString: url,
+    max: pool.maxConnections ?? 10,
+    connectionTimeoutMillis: connectTimeoutMs,
+    statement_timeout: pool.statementTimeoutMs ?? 10_000,
+    query_timeout: (pool.statementTimeoutMs ?? 10_000) + 1_000,
+    idleTimeoutMillis: 30_000,
+    // bigint columns hold epoch milliseconds and counters, far inside Number's safe range.
+    types: {
+      getTypeParser: (oid: number, format?: "text" | "binary") =>
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+    },
+  });
+  // A connection that dies while idle (the database restarted) must not crash the process;
+  // the pool replaces it on the next checkout.
+  pgPool.on("error", onPoolError);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool }), log: kyselyLog(observer) });
+  const storage = new KyselyStorage(db);
+  return Object.assign(storage, {
+    pgPool,
+    poolStats: () => ({ total: pgPool.totalCount, idle: pgPool.idleCount, waiting: pgPool.waitingCount }),
+  });
+}
+
+function openSqlite(path: string, observer?: StorageObserver): Storage {
   if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new SqliteDatabase(path);
   // WAL lets readers run beside the one writer; NORMAL sync is durable across process crashes
@@ -36,14 +90,20 @@ function openSqlite(path: string): Storage {
   sqlite.pragma("foreign_keys = ON");
   // Other processes (the CLI beside a running server) may hold the write lock briefly.
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log: kyselyLog(observer) });
   return new KyselyStorage(db);
 }
 
-/** Opens the storage a database URL names. The schema is not touched: call `migrate()`. */
-export function openStorage(url: string): Storage {
+/**
+ * Opens the storage a database URL names: SQLite through better-sqlite3, or PostgreSQL through
+ * `pg` — one Kysely implementation for both. The schema is not touched: call `migrate()`.
+ */
+export async function openStorage(
+  url: string,
+  options: { pool?: PoolSettings; observer?: StorageObserver; onPoolError?: (error: Error) => void } = {},
+): Promise<Storage> {
   const location = parseDatabaseUrl(url);
   if (!location) throw new Error(`unsupported database URL (use sqlite:PATH, sqlite::memory: or postgres://…)`);
-  if (location.kind === "sqlite") return openSqlite(location.path);
-  throw new Error("PostgreSQL support is not built yet; use sqlite:PATH");
+  if (location.kind === "sqlite") return openSqlite(location.path, options.observer);
+  return openPostgres(location.url, options.pool ?? {}, options.observer, options.onPoolError ?? (() => undefined));
 }
