@@ -1,9 +1,11 @@
 // `npm run bench`: every benchmark of the project, each writing its section of docs/benchmarks.md.
+
+import { benchScale } from "./scale.mjs";
 import { benchServerCore } from "./server-core.mjs";
 import { benchVerify } from "./verify.mjs";
 
 const only = process.argv[2];
-const suites = { "server-core": benchServerCore, verify: benchVerify };
+const suites = { "server-core": benchServerCore, verify: benchVerify, scale: benchScale };
 for (const [name, run] of Object.entries(suites)) {
   if (only && only !== name) continue;
   const result = await run();
