@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createVerifier } from "@hush/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer } from "../src/index.js";
+import { HUSH_BIN as BIN, spawnServe } from "./spawn-serve.js";
 
-const BIN = new URL("../bin/hush.js", import.meta.url).pathname;
 const SECRET = "c".repeat(64);
 
 /** Runs the real `hush` binary (the built dist) with a clean environment plus `env`. */
@@ -131,16 +131,7 @@ describe("hush users and hush sessions against a running server's database", () 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), "hush-admin-"));
     env = { HUSH_SECRET: SECRET, HUSH_DATABASE_URL: `sqlite:${join(folder, "admin.db")}`, HUSH_RATE_LIMITS: "off" };
-    child = spawn(process.execPath, [BIN, "serve"], { env: { PATH: process.env.PATH ?? "", PORT: "0", HUSH_LOG_LEVEL: "warn", ...env } });
-    url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child?.stdout?.on("data", (chunk) => {
-        out += String(chunk);
-        const match = /listening on (http:\/\/\S+)/.exec(out);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child?.once("exit", (code) => reject(new Error(`exited with ${code}`)));
-    });
+    ({ child, url } = await spawnServe(env));
   });
   afterAll(() => {
     child?.kill("SIGTERM");
@@ -214,24 +205,12 @@ describe("hush serve", () => {
 
   it("serves the API over HTTP with the environment's configuration and stops on SIGTERM", async () => {
     const folder = mkdtempSync(join(tmpdir(), "hush-serve-"));
-    child = spawn(process.execPath, [BIN, "serve"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        PORT: "0",
-        HUSH_SECRET: SECRET,
-        HUSH_DATABASE_URL: `sqlite:${join(folder, "serve.db")}`,
-        HUSH_ACCESS_TTL: "45s",
-      },
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child?.stdout?.on("data", (chunk) => {
-        out += String(chunk);
-        const match = /listening on (http:\/\/\S+)/.exec(out);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child?.once("exit", (code) => reject(new Error(`exited with ${code}`)));
-    });
+    let url: string;
+    ({ child, url } = await spawnServe({
+      HUSH_SECRET: SECRET,
+      HUSH_DATABASE_URL: `sqlite:${join(folder, "serve.db")}`,
+      HUSH_ACCESS_TTL: "45s",
+    }));
     const signup = await fetch(`${url}/auth/signup`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-hush-csrf": "1" },

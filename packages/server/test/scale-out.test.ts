@@ -1,47 +1,27 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createVerifier } from "@hush/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POSTGRES_URL } from "../../../test-support/databases.js";
 import { createDatabase, startThrowawayPostgres, type ThrowawayPostgres } from "../../../test-support/postgres.js";
+import { HUSH_BIN, type ServeProcess, spawnServe } from "./spawn-serve.js";
 
-const BIN = new URL("../bin/hush.js", import.meta.url).pathname;
 const ISSUER = "http://auth.hush.test";
 const SECRET = "f".repeat(64);
 const PASSWORD = "violet-otter-keeps-42-secrets";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Instance {
-  url: string;
-  child: ChildProcess;
-}
+type Instance = ServeProcess;
 
-/** Starts one `hush serve` process on a free port; all instances share one database and secret. */
-async function startInstance(databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<Instance> {
-  const child = spawn(process.execPath, [BIN, "serve"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      PORT: "0",
-      HUSH_SECRET: SECRET,
-      HUSH_ISSUER: ISSUER,
-      HUSH_DATABASE_URL: databaseUrl,
-      HUSH_RATE_LIMITS: "off",
-      HUSH_LOG_LEVEL: "warn",
-      HUSH_DATABASE_TIMEOUT: "2s",
-      ...extraEnv,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+/** Starts one `hush serve` process; all instances share one database and secret. */
+function startInstance(databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<Instance> {
+  return spawnServe({
+    HUSH_SECRET: SECRET,
+    HUSH_ISSUER: ISSUER,
+    HUSH_DATABASE_URL: databaseUrl,
+    HUSH_RATE_LIMITS: "off",
+    HUSH_DATABASE_TIMEOUT: "2s",
+    ...extraEnv,
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (chunk) => {
-      out += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.stderr?.on("data", (chunk) => (out += String(chunk)));
-    child.once("exit", (code) => reject(new Error(`instance exited with ${code}: ${out}`)));
-  });
-  return { url, child };
 }
 
 const headers = (extra: Record<string, string> = {}) => ({
@@ -123,7 +103,7 @@ describe.skipIf(!POSTGRES_URL)("several instances on one PostgreSQL", () => {
       HUSH_LOG_LEVEL: "warn",
       HUSH_KEY_ACTIVATION_DELAY: "2s",
     };
-    const out = execFileSync(process.execPath, [BIN, "keys", "rotate"], { env, encoding: "utf8" });
+    const out = execFileSync(process.execPath, [HUSH_BIN, "keys", "rotate"], { env, encoding: "utf8" });
     const kid = /new key (\S+)/.exec(out)?.[1] as string;
     await sleep(3_000);
     for (const instance of instances) {

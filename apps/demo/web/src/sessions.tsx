@@ -1,15 +1,7 @@
+import type { SessionSummary } from "@hush/protocol";
 import { useAuth, useAuthFetch } from "@hush/react";
 import { useCallback, useEffect, useState } from "react";
 import { config } from "./config.js";
-
-interface Session {
-  id: string;
-  createdAt: string;
-  lastUsedAt: string;
-  expiresAt: string;
-  userAgent: string | null;
-  current: boolean;
-}
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
@@ -17,11 +9,11 @@ const when = (iso: string) => new Date(iso).toLocaleString();
 export function Sessions() {
   const authFetch = useAuthFetch();
   const { expiresAt } = useAuth();
-  const [sessions, setSessions] = useState<Session[]>([]);
+  const [sessions, setSessions] = useState<SessionSummary[]>([]);
 
   const load = useCallback(async () => {
     const response = await authFetch(`${config.authBase}/sessions`);
-    if (response.ok) setSessions(((await response.json()) as { sessions: Session[] }).sessions);
+    if (response.ok) setSessions(((await response.json()) as { sessions: SessionSummary[] }).sessions);
   }, [authFetch]);
 
   // Reload whenever the token changes: a refresh updates "last used".
