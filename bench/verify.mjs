@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { createHmac, createPublicKey, createSecretKey, verify as cryptoVerify, generateKeyPairSync, randomUUID, sign } from "node:crypto";
 import { join } from "node:path";
-import { ROOT, median, round, writeDocSection } from "./lib.mjs";
+import { median, ROOT, round, writeDocSection } from "./lib.mjs";
 
 const { createVerifier } = await import(join(ROOT, "packages/verify/dist/index.js"));
 const jose = await import("jose");
