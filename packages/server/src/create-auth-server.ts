@@ -9,7 +9,7 @@ import { RefreshCookie } from "./http/refresh-cookie.js";
 import { deriveKey } from "./keys/derive-key.js";
 import { KeyRing } from "./keys/key-ring.js";
 import { createSecretBox } from "./keys/secret-box.js";
-import { createMetrics, type Metrics } from "./metrics/metrics.js";
+import { createMetrics } from "./metrics/metrics.js";
 import { PasswordHasher } from "./passwords/password-hasher.js";
 import { PasswordPolicy } from "./passwords/password-policy.js";
 import { createProtect } from "./routes/assisted-guard.js";
@@ -69,25 +69,21 @@ export interface AuthServer {
 export async function createAuthServer(options: AuthServerOptions & { storage?: Storage }): Promise<AuthServer> {
   const resolved = resolveOptions(options);
   const logger = resolved.logger ?? createLogger(resolved.logLevel);
-  let metrics: Metrics | undefined;
-  const storage =
+  let storage: Storage | undefined;
+  const metrics = createMetrics(resolved.metrics, () => storage?.poolStats?.());
+  storage =
     options.storage ??
     (await openStorage(resolved.databaseUrl, {
       pool: resolved.databasePool,
-      observer: resolved.metrics ? { onQuery: (ms, failed) => metrics?.observeQuery(ms, failed) } : undefined,
+      observer: metrics.enabled ? { onQuery: (ms, failed) => metrics.observeQuery(ms, failed) } : undefined,
       onPoolError: (error) => logger.warn({ err: error }, "database connection lost; the pool will reconnect"),
     }));
-  metrics = createMetrics(
-    resolved.metrics,
-    "poolStats" in storage ? (storage as { poolStats(): { total: number; idle: number; waiting: number } }).poolStats : undefined,
-  );
-  const observed = metrics;
   await storage.migrate();
 
   const events = new SecurityEvents(
     logger,
     (event) => {
-      observed.onEvent(event);
+      metrics.onEvent(event);
       resolved.onEvent?.(event);
     },
     resolved.now,
@@ -111,7 +107,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
         ...(name === "loginFailuresPerAccount" ? { email: key } : name === "refreshesPerSession" ? { sessionId: key } : { ip: key }),
       }),
     // On PostgreSQL the counters live in the database, shared by every instance.
-    (storage as { pgPool?: unknown }).pgPool,
+    storage.sharedPool,
   );
   const hasher = new PasswordHasher();
   const policy = new PasswordPolicy(resolved.passwordMinLength);
@@ -137,14 +133,14 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
   };
 
   const app = new Hono<HushEnv>();
-  if (observed.enabled) {
+  if (metrics.enabled) {
     app.use("*", async (c, next) => {
       const started = performance.now();
       await next();
-      observed.observeRequest(c.req.routePath, c.req.method, c.res.status, (performance.now() - started) / 1000);
+      metrics.observeRequest(c.req.routePath, c.req.method, c.res.status, (performance.now() - started) / 1000);
     });
     app.get(PATHS.metrics, async (c) =>
-      c.body(await observed.render(), 200, { "content-type": observed.contentType, "cache-control": "no-store" }),
+      c.body(await metrics.render(), 200, { "content-type": metrics.contentType, "cache-control": "no-store" }),
     );
   }
   app.use("*", corsMiddleware(resolved.allowedOrigins));

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { SecurityEvent } from "../events/security-events.js";
+import type { PoolStats } from "../storage/contract.js";
 
 /** Prometheus metrics of one server (API.md §2 `GET /metrics`); every method is a no-op when off. */
 export interface Metrics {
@@ -21,7 +22,7 @@ const OFF: Metrics = {
 };
 
 /** Creates the metrics registry; `poolStats` reports the database pool (PostgreSQL only). */
-export function createMetrics(enabled: boolean, poolStats?: () => { total: number; idle: number; waiting: number }): Metrics {
+export function createMetrics(enabled: boolean, poolStats: () => PoolStats | undefined): Metrics {
   if (!enabled) return OFF;
   const registry = new Registry();
   const requests = new Counter({
@@ -62,20 +63,19 @@ export function createMetrics(enabled: boolean, poolStats?: () => { total: numbe
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [registry],
   });
-  if (poolStats) {
-    new Gauge({
-      name: "hush_db_pool_connections",
-      help: "Database pool connections by state",
-      labelNames: ["state"],
-      registers: [registry],
-      collect() {
-        const stats = poolStats();
-        this.set({ state: "total" }, stats.total);
-        this.set({ state: "idle" }, stats.idle);
-        this.set({ state: "waiting" }, stats.waiting);
-      },
-    });
-  }
+  new Gauge({
+    name: "hush_db_pool_connections",
+    help: "Database pool connections by state (PostgreSQL)",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const stats = poolStats();
+      if (!stats) return;
+      this.set({ state: "total" }, stats.total);
+      this.set({ state: "idle" }, stats.idle);
+      this.set({ state: "waiting" }, stats.waiting);
+    },
+  });
   return {
     enabled: true,
     observeRequest(route, method, status, seconds) {

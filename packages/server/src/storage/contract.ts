@@ -66,7 +66,18 @@ export interface RotateInput {
   accessExpiresAt: number;
 }
 
+/** Connection pool use, for metrics. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface Storage {
+  /** The PostgreSQL pool, for stores that share the database (rate-limit counters); absent on SQLite. */
+  readonly sharedPool?: unknown;
+  /** Connection pool use (PostgreSQL); absent on SQLite. */
+  poolStats?(): PoolStats;
   /** Creates the schema or brings it up to date. Idempotent. */
   migrate(): Promise<void>;
   /** Resolves when the database answers; rejects otherwise. */

@@ -75,7 +75,7 @@ async function openPostgres(
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool }), log: kyselyLog(observer) });
   const storage = new KyselyStorage(db);
   return Object.assign(storage, {
-    pgPool,
+    sharedPool: pgPool,
     poolStats: () => ({ total: pgPool.totalCount, idle: pgPool.idleCount, waiting: pgPool.waitingCount }),
   });
 }
