@@ -45,6 +45,8 @@ export interface TestServer {
   request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   /** Stops the HTTP server and closes the database; `keepData` leaves the file for a restart. */
   close(options?: { keepData?: boolean }): Promise<void>;
+  /** Removes the data kept by `close({ keepData: true })`. */
+  removeData(): void;
 }
 
 export type TestServerOptions = Partial<AuthServerOptions> & { database?: TestDatabase; databaseFile?: string; clock?: TestClock };
@@ -79,18 +81,26 @@ export async function createTestServer(overrides: TestServerOptions = {}): Promi
     "127.0.0.1",
   );
   const { clock: _clock, databaseFile: _file, database: _database, ...options } = overrides;
-  server = await createAuthServer({
-    secret: TEST_SECRET,
-    issuer: listening.url,
-    databaseUrl,
-    logger: pino({ level: "debug" }, sink),
-    now: clock.now,
-    ...options,
-    onEvent: (event) => {
-      events.push(event);
-      options.onEvent?.(event);
-    },
-  });
+  const removeFolder = () => folder && rmSync(folder, { recursive: true, force: true });
+  try {
+    server = await createAuthServer({
+      secret: TEST_SECRET,
+      issuer: listening.url,
+      databaseUrl,
+      logger: pino({ level: "debug" }, sink),
+      now: clock.now,
+      ...options,
+      onEvent: (event) => {
+        events.push(event);
+        options.onEvent?.(event);
+      },
+    });
+  } catch (error) {
+    // A server that fails to start leaves nothing behind.
+    await listening.close();
+    removeFolder();
+    throw error;
+  }
   const url = listening.url;
   return {
     url,
@@ -113,10 +123,11 @@ export async function createTestServer(overrides: TestServerOptions = {}): Promi
       }
       return fetch(`${url}${path}`, { ...init, headers, body });
     },
+    removeData: removeFolder,
     async close({ keepData = false } = {}) {
       await listening.close();
       await server?.close();
-      if (folder && !keepData) rmSync(folder, { recursive: true, force: true });
+      if (!keepData) removeFolder();
     },
   };
 }

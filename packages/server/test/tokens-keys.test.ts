@@ -141,6 +141,7 @@ for (const database of TEST_DATABASES)
         expect(me.status).toBe(200);
       } finally {
         await second.close();
+        first.removeData();
       }
     });
 
@@ -150,5 +151,6 @@ for (const database of TEST_DATABASES)
       await expect(
         createTestServer({ database, rateLimits: false, databaseUrl: first.databaseUrl, secret: "b".repeat(64) }),
       ).rejects.toThrow(/HUSH_SECRET differs/);
+      first.removeData();
     });
   });
