@@ -34,3 +34,10 @@ export const PATHS = {
   openapi: "/auth/openapi.json",
   metrics: "/metrics",
 } as const;
+
+/**
+ * Order of the P-256 group. ECDSA is malleable — (r, n − s) verifies whenever (r, s) does — so
+ * Hush signs ES256 in low-s form (s ≤ n / 2) and its verifier accepts only that form: each
+ * token has exactly one valid spelling.
+ */
+export const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;

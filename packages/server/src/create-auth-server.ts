@@ -128,7 +128,6 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     lifecycle,
     feed: new RevocationFeed(storage, keys, resolved),
     cookie: new RefreshCookie(resolved.issuer, resolved.cookieSameSite),
-    limits,
     events,
   };
 

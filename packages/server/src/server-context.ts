@@ -3,7 +3,6 @@ import type { ResolvedOptions } from "./config/options.js";
 import type { SecurityEvents } from "./events/security-events.js";
 import type { RefreshCookie } from "./http/refresh-cookie.js";
 import type { KeyRing } from "./keys/key-ring.js";
-import type { RateLimits } from "./security/rate-limits.js";
 import type { Accounts } from "./services/accounts.js";
 import type { Lifecycle } from "./services/lifecycle.js";
 import type { RevocationFeed } from "./services/revocation-feed.js";
@@ -23,7 +22,6 @@ export interface ServerContext {
   readonly lifecycle: Lifecycle;
   readonly feed: RevocationFeed;
   readonly cookie: RefreshCookie;
-  readonly limits: RateLimits;
   readonly events: SecurityEvents;
 }
 

@@ -165,6 +165,9 @@ for (const database of TEST_DATABASES)
           expect(own.status).toBe(204);
           expect(await errorOf((await refreshWith(t, second.cookie as string)).response)).toBe("session_revoked");
           expect((await refreshWith(t, a.cookie)).response.status).toBe(200);
+          // Revoked sessions are not listed (API.md §2).
+          const listed = await (await fetch(`${t.url}/auth/sessions`, { headers: bearer(a.accessToken) })).json();
+          expect(listed.sessions.map((s: { id: string }) => s.id)).toEqual([decodeJwt(a.accessToken).sid]);
         } else {
           // Stateless sessions cannot be ended one at a time; the answer says so.
           const own = await fetch(`${t.url}/auth/sessions/${decodeJwt(a.accessToken).sid}`, {

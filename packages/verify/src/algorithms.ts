@@ -1,4 +1,5 @@
 import { createHmac, createPublicKey, createSecretKey, type KeyObject, timingSafeEqual, verify } from "node:crypto";
+import { P256_ORDER } from "@hush/protocol";
 
 /** The algorithms Hush issues access tokens with. `none` is not, and never will be, one of them. */
 export const ALGORITHMS = ["EdDSA", "ES256", "RS256", "HS256"] as const;
@@ -15,9 +16,8 @@ export function isAlgorithm(value: unknown): value is Algorithm {
   return typeof value === "string" && (ALGORITHMS as readonly string[]).includes(value);
 }
 
-// Order of the P-256 group; an ES256 signature's `s` must be in the lower half (see below).
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const P256_HALF_N = P256_N >> 1n;
+// An ES256 signature's `s` must be in the lower half of the group (see `P256_ORDER`).
+const P256_HALF_N = P256_ORDER >> 1n;
 
 /**
  * Checks a signature with node:crypto (no crypto of our own), synchronously: measured faster

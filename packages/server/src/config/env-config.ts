@@ -134,7 +134,7 @@ export function configFromEnv(env: Env, warn: (message: string) => void): { list
     for (const [variable, name] of Object.entries(RATE_LIMIT_VARIABLES)) {
       const text = env[variable];
       if (!text) continue;
-      const limit = parseRateLimit(text, parseDurationSeconds);
+      const limit = parseRateLimit(text);
       if (!limit) throw new ConfigError(`${variable}: "${text}" must look like 10/15m (points per duration)`);
       rateLimits = { ...rateLimits, [name]: limit };
     }

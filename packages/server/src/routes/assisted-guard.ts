@@ -58,9 +58,8 @@ export function createProtect(ctx: ServerContext) {
     const meta = { ip: remoteAddress ?? "unknown", userAgent: request.headers.get("user-agent") };
     const outcome = await ctx.sessions.refresh(refreshToken, meta, now + ctx.options.accessTokenTtlSeconds * 1000);
     const access = await ctx.accessTokens.issue(outcome.user, outcome, ctx.options.now());
-    const claims = (await ctx.accessTokens.verify(access.token, ctx.options.now())) as AccessTokenClaims;
     return {
-      auth: { claims, user: outcome.user },
+      auth: { claims: access.claims, user: outcome.user },
       headers: {
         [ACCESS_TOKEN_HEADER]: access.token,
         "set-cookie": ctx.cookie.set(outcome.refreshToken, outcome.cookieMaxAgeSeconds),

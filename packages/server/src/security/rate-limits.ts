@@ -1,4 +1,5 @@
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
+import { parseDurationSeconds } from "../config/durations.js";
 import { HushError } from "../http/hush-error.js";
 
 /** A limit: at most `points` events in any `durationSeconds` window. */
@@ -45,11 +46,11 @@ export function resolveRateLimits(partial: Partial<RateLimitSettings>): RateLimi
 }
 
 /** Parses `10/15m` style limits (points per duration). */
-export function parseRateLimit(text: string, parseDuration: (t: string) => number | undefined): RateLimit | undefined {
+export function parseRateLimit(text: string): RateLimit | undefined {
   const match = /^(\d+)\/(.+)$/.exec(text.trim());
   if (!match) return undefined;
   const points = Number(match[1]);
-  const durationSeconds = parseDuration(match[2] ?? "");
+  const durationSeconds = parseDurationSeconds(match[2] ?? "");
   return points > 0 && durationSeconds ? { points, durationSeconds } : undefined;
 }
 

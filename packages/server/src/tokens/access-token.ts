@@ -16,8 +16,8 @@ export interface IssuedAccessToken {
   token: string;
   /** Lifetime in seconds, as put in the token response's `expiresIn`. */
   expiresIn: number;
-  /** `exp`, in milliseconds since the epoch. */
-  expiresAt: number;
+  /** The claims signed into `token`. */
+  claims: AccessTokenClaims;
 }
 
 /** Issues and checks the RFC 9068 access tokens of API.md §4 with the key ring's current key. */
@@ -54,7 +54,7 @@ export class AccessTokens {
       auth_time: Math.floor(session.authTime / 1000),
     };
     const token = signCompactJws(key.alg, key.privateKey, { alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, payload);
-    return { token, expiresIn: this.options.accessTokenTtlSeconds, expiresAt: exp * 1000 };
+    return { token, expiresIn: this.options.accessTokenTtlSeconds, claims: payload as AccessTokenClaims };
   }
 
   /**

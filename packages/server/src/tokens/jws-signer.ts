@@ -1,4 +1,5 @@
 import { createHmac, type KeyObject, sign } from "node:crypto";
+import { P256_ORDER } from "@hush/protocol";
 import type { SigningAlgorithm } from "../config/options.js";
 
 /**
@@ -29,17 +30,11 @@ export function signCompactJws(alg: SigningAlgorithm, key: KeyObject, header: ob
   return `${signingInput}.${signature.toString("base64url")}`;
 }
 
-// Order of the P-256 group.
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-/**
- * ECDSA is malleable: (r, n − s) is as valid as (r, s). Hush always signs the low-s form and
- * @hush/verify accepts only it, so each token has exactly one valid spelling.
- */
+/** The low-s form of an ES256 signature (see `P256_ORDER`). */
 function toLowS(signature: Buffer): Buffer {
   const s = BigInt(`0x${signature.subarray(32).toString("hex")}`);
-  if (s <= P256_N >> 1n) return signature;
-  const low = Buffer.from((P256_N - s).toString(16).padStart(64, "0"), "hex");
+  if (s <= P256_ORDER >> 1n) return signature;
+  const low = Buffer.from((P256_ORDER - s).toString(16).padStart(64, "0"), "hex");
   return Buffer.concat([signature.subarray(0, 32), low]);
 }
 
