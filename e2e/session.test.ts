@@ -91,6 +91,32 @@ describe.skipIf(!HAS_CHROMIUM)("one tab: silent refresh in real Chromium", () =>
     await context.close();
   });
 
+  it("adopts the token of an assisted refresh (X-Access-Token) and signs the tab back in", async () => {
+    const context = await demo.browser.newContext();
+    const page = await openApp(context, demo);
+    const email = await signUpInUi(page);
+    // Reload while the refresh endpoint cannot be reached: the tab ends up signed out, though
+    // its cookie is still good.
+    await context.route("**/auth/refresh", (route) => route.abort());
+    await page.reload();
+    await page.waitForFunction(() => (window as never as { hush: { state: string } }).hush.state !== "loading", null, { timeout: 40_000 });
+    expect(await stateOf(page)).toBe("anonymous");
+    await context.unroute("**/auth/refresh");
+    // The app calls its same-process API with the CSRF header: the server refreshes from the
+    // cookie and returns the token in X-Access-Token, which the client takes.
+    const result = await page.evaluate(async () => {
+      const hush = (window as never as { hush: { fetch: typeof fetch; getAccessToken(): Promise<string | null> } }).hush;
+      const response = await hush.fetch("/api/me", { headers: { "x-hush-csrf": "1" } });
+      return { status: response.status, header: response.headers.get("x-access-token"), held: await hush.getAccessToken() };
+    });
+    expect(result.status).toBe(200);
+    expect(result.header).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(result.held).toBe(result.header);
+    await page.getByTestId("who").getByText(email).waitFor();
+    expect(await stateOf(page)).toBe("authenticated");
+    await context.close();
+  });
+
   it("hands back an application's own 401 untouched: no refresh", async () => {
     const { context, page, refreshes } = await fresh();
     refreshes.reset();

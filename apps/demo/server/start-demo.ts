@@ -95,6 +95,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const notes = createNotesApi({ issuer: authUrl, audience: "notes-api", webOrigin });
   const apiHttp = await listenHono(notes.app as unknown as Hono, apiPort, host);
 
+  // An API route served from the auth server's own process (API.md §7): with the CSRF header,
+  // a request whose access token is missing or expired is served after a refresh from the
+  // cookie, and the new token comes back in X-Access-Token for the client to adopt.
+  const whoAmI = auth.protect((_request, { user }) => Response.json({ email: user.email }), { assistRefresh: true });
+  web.get("/api/me", (c) => whoAmI(c.req.raw));
   web.get("/config.js", (c) =>
     c.body(`window.HUSH_DEMO = ${JSON.stringify({ authBase: `${authUrl}/auth`, apiBase: apiHttp.url })};`, 200, {
       "content-type": "text/javascript",

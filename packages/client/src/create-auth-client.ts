@@ -83,7 +83,17 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     if (!wasAuthenticated && user) emit({ type: "authenticated", user });
     if (source !== "sign-in") emit({ type: "refreshed", expiresAt: held.exp - store.skew(), source });
     schedule();
+    // A token from an assisted refresh can sign a tab back in that had no user yet.
+    if (!user) void loadUser(token);
     return true;
+  }
+
+  async function loadUser(token: string): Promise<void> {
+    const response = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+    if (!response?.ok || user) return;
+    user = ((await response.json()) as { user: PublicUser }).user;
+    emit({ type: "authenticated", user });
+    share();
   }
 
   function signOut(event: AuthEvent | undefined): void {
