@@ -1,35 +1,22 @@
 import { PATHS } from "@hush/protocol";
 import { Hono } from "hono";
-import { type AuthServerOptions, type ResolvedOptions, resolveOptions } from "./config/options.js";
-import { createLogger } from "./events/logger.js";
-import { SecurityEvents } from "./events/security-events.js";
+import type { AuthServerOptions, ResolvedOptions } from "./config/options.js";
+import { DeviceCookie } from "./http/device-cookie.js";
 import { errorResponse, toHushError } from "./http/error-response.js";
 import { HushError } from "./http/hush-error.js";
 import { RefreshCookie } from "./http/refresh-cookie.js";
-import { deriveKey } from "./keys/derive-key.js";
-import { KeyRing } from "./keys/key-ring.js";
-import { createSecretBox } from "./keys/secret-box.js";
-import { createMetrics } from "./metrics/metrics.js";
-import { PasswordHasher } from "./passwords/password-hasher.js";
-import { PasswordPolicy } from "./passwords/password-policy.js";
+import type { KeyRing } from "./keys/key-ring.js";
+import { openServices } from "./open-services.js";
 import { createProtect } from "./routes/assisted-guard.js";
 import { registerAuthRoutes } from "./routes/auth-routes.js";
 import { registerPublicRoutes } from "./routes/public-routes.js";
 import { registerSessionRoutes } from "./routes/session-routes.js";
 import { corsMiddleware } from "./security/cors.js";
-import { RateLimits } from "./security/rate-limits.js";
 import type { HushEnv, ServerContext } from "./server-context.js";
-import { Accounts } from "./services/accounts.js";
-import { Admin } from "./services/admin.js";
-import { Lifecycle } from "./services/lifecycle.js";
+import type { Admin } from "./services/admin.js";
 import { RevocationFeed } from "./services/revocation-feed.js";
-import { RotatingSessions } from "./services/rotating-sessions.js";
-import { StatelessSessions } from "./services/stateless-sessions.js";
 import type { Storage } from "./storage/contract.js";
-import { openStorage } from "./storage/open-storage.js";
 import { AccessTokens } from "./tokens/access-token.js";
-import { RefreshChain } from "./tokens/refresh-token.js";
-import { StatelessRefreshTokens } from "./tokens/stateless-refresh-token.js";
 
 /** What the host (node:http, a framework, a test) tells the server about a connection. */
 export interface ConnectionInfo {
@@ -67,67 +54,24 @@ export interface AuthServer {
  * const response = await server.fetch(new Request("https://auth.example.com/health"));
  */
 export async function createAuthServer(options: AuthServerOptions & { storage?: Storage }): Promise<AuthServer> {
-  const resolved = resolveOptions(options);
-  const logger = resolved.logger ?? createLogger(resolved.logLevel);
-  let storage: Storage | undefined;
-  const metrics = createMetrics(resolved.metrics, () => storage?.poolStats?.());
-  storage =
-    options.storage ??
-    (await openStorage(resolved.databaseUrl, {
-      pool: resolved.databasePool,
-      observer: metrics.enabled ? { onQuery: (ms, failed) => metrics.observeQuery(ms, failed) } : undefined,
-      onPoolError: (error) => logger.warn({ err: error }, "database connection lost; the pool will reconnect"),
-    }));
-  await storage.migrate();
-
-  const events = new SecurityEvents(
-    logger,
-    (event) => {
-      metrics.onEvent(event);
-      resolved.onEvent?.(event);
-    },
-    resolved.now,
-  );
-  const keys = new KeyRing(storage, createSecretBox(resolved.secret), {
-    algorithm: resolved.signingAlgorithm,
-    accessTokenTtlSeconds: resolved.accessTokenTtlSeconds,
-    keyActivationDelaySeconds: resolved.keyActivationDelaySeconds,
-    kidSeed: deriveKey(resolved.secret, "hush/key-id/v1"),
-    now: resolved.now,
-  });
+  const services = await openServices(options);
+  const { options: resolved, logger, storage, keys, metrics, events } = services;
   await keys.initialize();
   keys.startReloading(resolved.keyReloadSeconds, (error) => logger.warn({ err: error }, "reloading signing keys failed"));
 
-  const limits = await RateLimits.create(
-    resolved.rateLimits,
-    (name, key) =>
-      events.emit({
-        type: "rate_limited",
-        reason: name,
-        ...(name === "loginFailuresPerAccount" ? { email: key } : name === "refreshesPerSession" ? { sessionId: key } : { ip: key }),
-      }),
-    // On PostgreSQL the counters live in the database, shared by every instance.
-    storage.sharedPool,
-  );
-  const hasher = new PasswordHasher();
-  const policy = new PasswordPolicy(resolved.passwordMinLength);
-  const sessions =
-    resolved.refreshMode === "rotating"
-      ? new RotatingSessions(storage, new RefreshChain(resolved.secret), limits, events, resolved)
-      : new StatelessSessions(storage, new StatelessRefreshTokens(resolved.secret, resolved.issuer), limits, events, resolved);
-  const accounts = new Accounts(storage, hasher, policy, limits, events, resolved);
-  const lifecycle = new Lifecycle(storage, sessions, hasher, policy, limits, events, resolved);
   const ctx: ServerContext = {
     options: resolved,
     logger,
     storage,
     keys,
     accessTokens: new AccessTokens(keys, resolved),
-    accounts,
-    sessions,
-    lifecycle,
+    accounts: services.accounts,
+    sessions: services.sessions,
+    lifecycle: services.lifecycle,
     feed: new RevocationFeed(storage, keys, resolved),
     cookie: new RefreshCookie(resolved.issuer, resolved.cookieSameSite),
+    deviceCookie: new DeviceCookie(resolved.issuer, resolved.cookieSameSite),
+    devices: services.devices,
     events,
   };
 
@@ -168,10 +112,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     keys,
     protect: createProtect(ctx),
     routes: app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, path: r.path })),
-    admin: new Admin(storage, accounts, lifecycle, keys, events, resolved.now),
-    async close() {
-      keys.stop();
-      await storage.close();
-    },
+    admin: services.admin,
+    close: () => services.close(),
   };
 }

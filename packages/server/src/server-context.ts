@@ -1,8 +1,10 @@
 import type { Logger } from "pino";
 import type { ResolvedOptions } from "./config/options.js";
 import type { SecurityEvents } from "./events/security-events.js";
+import type { DeviceCookie } from "./http/device-cookie.js";
 import type { RefreshCookie } from "./http/refresh-cookie.js";
 import type { KeyRing } from "./keys/key-ring.js";
+import type { DeviceTrust } from "./security/device-trust.js";
 import type { Accounts } from "./services/accounts.js";
 import type { Lifecycle } from "./services/lifecycle.js";
 import type { RevocationFeed } from "./services/revocation-feed.js";
@@ -22,6 +24,8 @@ export interface ServerContext {
   readonly lifecycle: Lifecycle;
   readonly feed: RevocationFeed;
   readonly cookie: RefreshCookie;
+  readonly deviceCookie: DeviceCookie;
+  readonly devices: DeviceTrust;
   readonly events: SecurityEvents;
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from "./command.js";
-import { openServerFromEnv } from "./open-server.js";
+import { openServicesFromEnv } from "./open-services.js";
 
 export const keysCommand: Command = {
   summary: "list or rotate the token signing keys",
@@ -19,15 +19,17 @@ secret  (HUSH_SIGNING_ALG=HS256 only) prints each live HS256 key as KID<TAB>BASE
       io.err(`hush keys: expected "list", "rotate" or "secret"${action ? `, got "${action}"` : ""}. See hush keys --help`);
       return 2;
     }
-    const server = await openServerFromEnv(io);
+    const services = await openServicesFromEnv(io);
     try {
+      // Only a database without any key gets one (nothing signs yet); existing keys stay as they are.
+      await services.keys.ensureFirstKey();
       if (action === "rotate") {
-        const key = await server.admin.rotateKeys();
+        const key = await services.admin.rotateKeys();
         io.out(`rotated: new key ${key.kid} (${key.alg}) signs from ${new Date(key.activatesAt).toISOString()}`);
       }
-      const now = server.options.now();
+      const now = services.options.now();
       if (action === "secret") {
-        const secrets = server.keys.list(now).filter((k) => k.alg === "HS256" && k.status !== "expired");
+        const secrets = services.keys.list(now).filter((k) => k.alg === "HS256" && k.status !== "expired");
         if (secrets.length === 0) {
           io.err("hush keys secret: there is no HS256 key (HUSH_SIGNING_ALG is not HS256); verifiers use the JWKS instead");
           return 1;
@@ -35,14 +37,14 @@ secret  (HUSH_SIGNING_ALG=HS256 only) prints each live HS256 key as KID<TAB>BASE
         for (const key of secrets) io.out(`${key.kid}\t${key.privateKey.export().toString("base64url")}`);
         return 0;
       }
-      for (const key of server.keys.list(now)) {
+      for (const key of services.keys.list(now)) {
         io.out(
           `${key.kid}\t${key.alg}\t${key.status}\tactivates ${new Date(key.activatesAt).toISOString()}${key.retiredAt ? `\tretired ${new Date(key.retiredAt).toISOString()}` : ""}`,
         );
       }
       return 0;
     } finally {
-      await server.close();
+      await services.close();
     }
   },
 };

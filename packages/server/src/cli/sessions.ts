@@ -1,6 +1,6 @@
 import { UnknownSubjectError } from "../services/admin.js";
 import type { Command } from "./command.js";
-import { openServerFromEnv } from "./open-server.js";
+import { openServicesFromEnv } from "./open-services.js";
 
 export const sessionsCommand: Command = {
   summary: "list a user's sessions or revoke one",
@@ -17,16 +17,16 @@ revoke  ends one session: its next refresh fails, and the revocation feed lists 
       io.err(`hush sessions: expected "list EMAIL" or "revoke SESSION_ID". See hush sessions --help`);
       return 2;
     }
-    const server = await openServerFromEnv(io);
+    const services = await openServicesFromEnv(io);
     try {
       if (action === "list") {
-        for (const s of await server.admin.listSessions(subject)) {
+        for (const s of await services.admin.listSessions(subject)) {
           io.out(
             `${s.id}\tcreated ${new Date(s.createdAt).toISOString()}\tlast used ${new Date(s.lastUsedAt).toISOString()}\texpires ${new Date(s.expiresAt).toISOString()}\t${s.userAgent ?? "-"}`,
           );
         }
       } else {
-        await server.admin.revokeSession(subject);
+        await services.admin.revokeSession(subject);
         io.out(`revoked ${subject}`);
       }
       return 0;
@@ -37,7 +37,7 @@ revoke  ends one session: its next refresh fails, and the revocation feed lists 
       }
       throw error;
     } finally {
-      await server.close();
+      await services.close();
     }
   },
 };

@@ -1,7 +1,7 @@
 import { isHushError } from "../http/hush-error.js";
 import { UnknownSubjectError } from "../services/admin.js";
 import type { Command } from "./command.js";
-import { openServerFromEnv } from "./open-server.js";
+import { openServicesFromEnv } from "./open-services.js";
 import { readPassword } from "./read-password.js";
 
 const ACTIONS = ["create", "list", "suspend", "unsuspend", "set-password"] as const;
@@ -26,9 +26,9 @@ Passwords are read from standard input, never from arguments:
       io.err(`hush users ${action}: an EMAIL is required. See hush users --help`);
       return 2;
     }
-    const server = await openServerFromEnv(io);
+    const services = await openServicesFromEnv(io);
     try {
-      const admin = server.admin;
+      const admin = services.admin;
       switch (action) {
         case "create": {
           const user = await admin.createUser(email as string, await readPassword("Password: ", io.err));
@@ -62,7 +62,7 @@ Passwords are read from standard input, never from arguments:
       }
       throw error;
     } finally {
-      await server.close();
+      await services.close();
     }
   },
 };

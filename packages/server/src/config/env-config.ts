@@ -25,9 +25,11 @@ export interface ListenConfig {
 /** Environment-only rate-limit overrides: `HUSH_RATE_LIMIT_<NAME>=POINTS/DURATION`. */
 const RATE_LIMIT_VARIABLES: Record<string, keyof RateLimitSettings> = {
   HUSH_RATE_LIMIT_LOGIN_FAILURES: "loginFailuresPerAccount",
+  HUSH_RATE_LIMIT_LOGIN_FAILURES_DEVICE: "loginFailuresPerDevice",
   HUSH_RATE_LIMIT_LOGIN_IP: "loginsPerIp",
   HUSH_RATE_LIMIT_SIGNUP_IP: "signupsPerIp",
   HUSH_RATE_LIMIT_REFRESH: "refreshesPerSession",
+  HUSH_RATE_LIMIT_REFRESH_FAILURES_IP: "failedRefreshesPerIp",
 };
 
 function duration(env: Env, name: string): number | undefined {
@@ -93,7 +95,7 @@ function resolveSecret(env: Env, databaseUrl: string, warn: (message: string) =>
     if (!secret || secret.byteLength < 32) throw new ConfigError(`HUSH_SECRET: the generated secret in ${file} is damaged`);
     return secret;
   }
-  mkdirSync(folder, { recursive: true });
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32);
   writeFileSync(file, `${secret.toString("base64url")}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

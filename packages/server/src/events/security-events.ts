@@ -6,6 +6,7 @@ export type SecurityEventType =
   | "login_succeeded"
   | "login_failed"
   | "refresh"
+  | "refresh_failed"
   | "refresh_token_reused"
   | "logout"
   | "logout_all"
@@ -29,6 +30,8 @@ export interface SecurityEvent {
   email?: string;
   ip?: string;
   userAgent?: string;
+  /** A trusted device's id (from its device cookie), for its own failed-login limit. */
+  deviceId?: string;
   /** Why: a failed login's cause, a revocation's reason, a rate limit's name. */
   reason?: string;
   /** For `refresh_token_reused`: milliseconds between the rotation and the replay. */

@@ -8,8 +8,23 @@ const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
  * host, which browsers treat as secure); plain `hush_rt` for any other `http:` issuer.
  */
 export function refreshCookieName(issuer: string): string {
+  return usesHostPrefix(issuer) ? REFRESH_COOKIE_HOST_NAME : REFRESH_COOKIE_PLAIN_NAME;
+}
+
+/** Whether browsers accept `__Host-` cookies from this issuer: `https:`, or a loopback host. */
+export function usesHostPrefix(issuer: string): boolean {
   const url = new URL(issuer);
-  return url.protocol === "https:" || LOOPBACK_HOSTS.has(url.hostname) ? REFRESH_COOKIE_HOST_NAME : REFRESH_COOKIE_PLAIN_NAME;
+  return url.protocol === "https:" || LOOPBACK_HOSTS.has(url.hostname);
+}
+
+/** The value of cookie `name` in a `Cookie` header, if any. */
+export function readCookie(cookieHeader: string | null, name: string): string | undefined {
+  if (!cookieHeader) return undefined;
+  for (const part of cookieHeader.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
 /** Writes and clears the refresh cookie with exactly the attributes of API.md §3. */
@@ -35,11 +50,6 @@ export class RefreshCookie {
 
   /** The refresh token from a `Cookie` header, if any. */
   read(cookieHeader: string | null): string | undefined {
-    if (!cookieHeader) return undefined;
-    for (const part of cookieHeader.split(";")) {
-      const eq = part.indexOf("=");
-      if (eq > 0 && part.slice(0, eq).trim() === this.name) return part.slice(eq + 1).trim();
-    }
-    return undefined;
+    return readCookie(cookieHeader, this.name);
   }
 }

@@ -66,20 +66,48 @@ export class KeyRing {
     },
   ) {}
 
-  /** Loads the keys; on first start (or after an algorithm change) creates one that signs at once. */
+  /**
+   * Makes sure a key of the configured algorithm signs, without ever pulling a key out from
+   * under a running instance: on an empty database it creates one that signs at once; when
+   * the database's current key has another algorithm (HUSH_SIGNING_ALG changed) it publishes
+   * one of the configured algorithm that takes over after `keyActivationDelaySeconds`, like
+   * `rotate()`. Called by a server at start, never by commands that do not sign.
+   */
   async initialize(): Promise<void> {
     await this.reload();
-    if (!this.keys.some((k) => k.alg === this.settings.algorithm && k.retiredAt === null)) {
-      // A kid derived from the shared secret and the current state: instances starting together
-      // compute the same one, and the unique key lets exactly one of them insert it.
-      const newest = this.keys[0]?.kid ?? "none";
-      const kid = createHmac("sha256", this.settings.kidSeed)
-        .update(`${this.settings.algorithm}|${newest}`)
-        .digest("base64url")
-        .slice(0, 16);
-      await this.storage.addSigningKey(this.createRecord(kid, this.settings.now()), { onlyIfNone: true });
-      await this.reload();
+    if (this.keys.length === 0) {
+      await this.addDeterministicKey(this.settings.now());
+      return;
     }
+    const now = this.settings.now();
+    const wanted = this.settings.algorithm;
+    const pending = this.keys.some((k) => k.alg === wanted && k.retiredAt === null);
+    if (this.signingKey(now).alg !== wanted && !pending) {
+      await this.addDeterministicKey(now + this.settings.keyActivationDelaySeconds * 1000);
+    }
+  }
+
+  /**
+   * Creates the first key when the database has none at all (`hush migrate`, `hush keys`):
+   * nothing can be signing yet, so nothing is retired. Returns whether it created one.
+   */
+  async ensureFirstKey(): Promise<boolean> {
+    await this.reload();
+    if (this.keys.length > 0) return false;
+    await this.addDeterministicKey(this.settings.now());
+    return true;
+  }
+
+  /**
+   * Adds a key of the configured algorithm unless an unretired one exists. Its kid is derived
+   * from the shared secret and the current state: instances starting together compute the
+   * same one, and the unique kid (with the storage's `onlyIfNone`) lets exactly one insert it.
+   */
+  private async addDeterministicKey(activatesAt: number): Promise<void> {
+    const newest = this.keys[0]?.kid ?? "none";
+    const kid = createHmac("sha256", this.settings.kidSeed).update(`${this.settings.algorithm}|${newest}`).digest("base64url").slice(0, 16);
+    await this.storage.addSigningKey(this.createRecord(kid, activatesAt), { onlyIfNone: true });
+    await this.reload();
   }
 
   /** Re-reads the keys from the database (another instance may have rotated). */
@@ -119,11 +147,15 @@ export class KeyRing {
     return key;
   }
 
-  /** The key that signs at `now`: the newest one already active. */
+  /**
+   * The key that signs at `now`: the newest one already active and not yet retired — whatever
+   * its algorithm, so every instance follows the database's current key after each reload.
+   * A retired key never signs: it is only published until its tokens have expired.
+   */
   signingKey(now: number): LoadedKey {
-    for (const key of this.keys) if (key.activatesAt <= now && key.alg === this.settings.algorithm) return key;
-    // Only reachable if the clock moved back past every activation: sign with the oldest current key.
-    const fallback = this.keys.find((k) => k.alg === this.settings.algorithm);
+    for (const key of this.keys) if (key.activatesAt <= now && (key.retiredAt === null || key.retiredAt > now)) return key;
+    // Only reachable if the clock moved back past every activation: the oldest unretired key.
+    const fallback = this.keys.findLast((k) => k.retiredAt === null);
     if (!fallback) throw new Error("no signing key loaded");
     return fallback;
   }

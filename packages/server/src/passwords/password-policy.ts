@@ -26,8 +26,9 @@ export function normalizePassword(password: string): string {
 }
 
 /**
- * The password policy: `minLength`–256 characters (counted as code points), any Unicode, and
- * none of the common passwords (compared case-insensitively). Throws `weak_password`.
+ * The password policy: `minLength`–256 characters (counted as code points), any Unicode, not
+ * only white space, and none of the common passwords (compared case-insensitively). Throws
+ * `weak_password`.
  */
 export class PasswordPolicy {
   private readonly common = loadCommonPasswords();
@@ -41,6 +42,10 @@ export class PasswordPolicy {
     }
     if (length > PASSWORD_MAX_LENGTH) {
       throw new HushError("weak_password", `The password must be at most ${PASSWORD_MAX_LENGTH} characters long.`);
+    }
+    // Eight spaces (or no-break spaces, which NFKC has already made spaces) are no secret.
+    if (/^\s*$/u.test(password)) {
+      throw new HushError("weak_password", "The password must not be only spaces.");
     }
     if (this.common.has(password.toLowerCase())) {
       throw new HushError("weak_password", "This password is too common. Choose a less predictable one.");

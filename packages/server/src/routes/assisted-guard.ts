@@ -3,6 +3,7 @@ import { errorResponse, toHushError } from "../http/error-response.js";
 import { HushError } from "../http/hush-error.js";
 import { checkCsrf } from "../security/csrf.js";
 import type { ServerContext } from "../server-context.js";
+import { requestMetaOf } from "../services/request-meta.js";
 import type { UserRecord } from "../storage/contract.js";
 import { invalidToken } from "../tokens/access-token.js";
 import { bearerToken } from "./guards.js";
@@ -55,7 +56,7 @@ export function createProtect(ctx: ServerContext) {
     if (!options.assistRefresh) throw missing();
     const refreshToken = ctx.cookie.read(request.headers.get("cookie"));
     if (!refreshToken || checkCsrf(request.headers, ctx.options.allowedOrigins)) throw missing();
-    const meta = { ip: remoteAddress ?? "unknown", userAgent: request.headers.get("user-agent") };
+    const meta = requestMetaOf(request.headers, remoteAddress, ctx.options.trustProxy);
     const outcome = await ctx.sessions.refresh(refreshToken, meta, now + ctx.options.accessTokenTtlSeconds * 1000);
     const access = await ctx.accessTokens.issue(outcome.user, outcome, ctx.options.now());
     return {

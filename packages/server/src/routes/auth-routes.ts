@@ -24,17 +24,18 @@ export function registerAuthRoutes(app: Hono<HushEnv>, ctx: ServerContext): void
     const user = await ctx.accounts.signup(credentials, meta);
     const refresh = await ctx.sessions.start(user, meta, accessExpiry());
     const access = await ctx.accessTokens.issue(user, refresh, ctx.options.now());
-    return tokenResponse(ctx, 201, user, access, refresh);
+    return tokenResponse(ctx, 201, user, access, refresh, [ctx.deviceCookie.set(ctx.devices.issue(user.email))]);
   });
 
   app.post(PATHS.login, async (c) => {
     requireCsrf(c, ctx);
     const credentials = await readJsonBody(c.req.raw, credentialsSchema);
     const meta = requestMeta(c, ctx);
-    const user = await ctx.accounts.login(credentials, meta);
+    const user = await ctx.accounts.login(credentials, meta, ctx.deviceCookie.read(c.req.header("cookie")));
     const refresh = await ctx.sessions.start(user, meta, accessExpiry());
     const access = await ctx.accessTokens.issue(user, refresh, ctx.options.now());
-    return tokenResponse(ctx, 200, user, access, refresh);
+    // A browser that proved the password becomes a trusted device for this account.
+    return tokenResponse(ctx, 200, user, access, refresh, [ctx.deviceCookie.set(ctx.devices.issue(user.email))]);
   });
 
   app.post(PATHS.refresh, async (c) => {

@@ -66,6 +66,7 @@ export function registerSessionRoutes(app: Hono<HushEnv>, ctx: ServerContext): v
       change,
       requestMeta(c, ctx),
       now + ctx.options.accessTokenTtlSeconds * 1000,
+      ctx.deviceCookie.read(c.req.header("cookie")),
     );
     const access = await ctx.accessTokens.issue(updated, refresh, ctx.options.now());
     return tokenResponse(ctx, 200, updated, access, refresh);

@@ -10,8 +10,8 @@ export function publicUser(user: UserRecord): PublicUser {
 }
 
 /**
- * The token response of API.md §2: body, the refresh cookie, and `Cache-Control: no-store`
- * so no cache ever keeps a token.
+ * The token response of API.md §2: body, the refresh cookie (first, then any `extraCookies`),
+ * and `Cache-Control: no-store` so no cache ever keeps a token.
  */
 export function tokenResponse(
   ctx: ServerContext,
@@ -19,15 +19,15 @@ export function tokenResponse(
   user: UserRecord,
   access: IssuedAccessToken,
   refresh: IssuedRefresh,
+  extraCookies: readonly string[] = [],
 ): Response {
   const body: TokenResponse = { accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn, user: publicUser(user) };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      "content-type": "application/json; charset=utf-8",
-      "cache-control": "no-store",
-      pragma: "no-cache",
-      "set-cookie": ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds),
-    },
-  });
+  const headers: [string, string][] = [
+    ["content-type", "application/json; charset=utf-8"],
+    ["cache-control", "no-store"],
+    ["pragma", "no-cache"],
+    ["set-cookie", ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds)],
+  ];
+  for (const cookie of extraCookies) headers.push(["set-cookie", cookie]);
+  return new Response(JSON.stringify(body), { status, headers });
 }

@@ -10,23 +10,35 @@ export interface RateLimit {
 
 /** The rate limits of API.md §2. Never per IP alone for refresh: many users share one NAT. */
 export interface RateLimitSettings {
-  /** Failed logins per account (email). Default 10 per 15 minutes. */
+  /**
+   * Failed logins per account (email), from clients without a trusted device cookie. Default 10
+   * per 15 minutes. Reserved before the password is checked, so concurrency cannot exceed it.
+   */
   loginFailuresPerAccount: RateLimit;
+  /**
+   * Failed logins per trusted device (a browser that signed in to the account before, OWASP's
+   * device cookies): such a browser is never locked out by the account's limit. Default 10 per 15 minutes.
+   */
+  loginFailuresPerDevice: RateLimit;
   /** Login attempts per client IP. Default 100 per 15 minutes. */
   loginsPerIp: RateLimit;
   /** Sign-up attempts per client IP. Default 30 per 15 minutes. */
   signupsPerIp: RateLimit;
   /** Refreshes per session. Default 60 per 15 minutes. */
   refreshesPerSession: RateLimit;
+  /** Refused refresh tokens per client IP (IPv6 by /64): forged or stale cookies. Default 100 per 15 minutes. */
+  failedRefreshesPerIp: RateLimit;
 }
 
 const FIFTEEN_MINUTES = 900;
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   loginFailuresPerAccount: { points: 10, durationSeconds: FIFTEEN_MINUTES },
+  loginFailuresPerDevice: { points: 10, durationSeconds: FIFTEEN_MINUTES },
   loginsPerIp: { points: 100, durationSeconds: FIFTEEN_MINUTES },
   signupsPerIp: { points: 30, durationSeconds: FIFTEEN_MINUTES },
   refreshesPerSession: { points: 60, durationSeconds: FIFTEEN_MINUTES },
+  failedRefreshesPerIp: { points: 100, durationSeconds: FIFTEEN_MINUTES },
 };
 
 /** Fills in defaults and checks every value once. */
@@ -104,7 +116,11 @@ export class RateLimits {
     return new RateLimits(limiters, onLimited);
   }
 
-  /** Counts one event against `key`; throws when the limit is exceeded. */
+  /**
+   * Counts one event against `key`; throws when the limit is exceeded. The count is atomic
+   * (in memory, or one upsert on PostgreSQL), so calling it *before* checking a secret
+   * reserves the attempt: of any number of concurrent guesses, at most the limit get checked.
+   */
   async consume(name: LimitName, key: string): Promise<void> {
     const limiter = this.limiters?.get(name);
     if (!limiter) return;
@@ -113,6 +129,13 @@ export class RateLimits {
     } catch (error) {
       throw this.limited(name, key, error);
     }
+  }
+
+  /** Counts one event like `consume`, but never throws for the limit (it still reports it). */
+  async count(name: LimitName, key: string): Promise<void> {
+    await this.consume(name, key).catch((error: unknown) => {
+      if (!(error instanceof HushError) || error.code !== "rate_limited") throw error;
+    });
   }
 
   /** Throws if `key` has already used up its limit, without counting this call. */

@@ -5,6 +5,7 @@ import { HushError } from "../http/hush-error.js";
 import type { Credentials } from "../http/schemas.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, type PasswordPolicy } from "../passwords/password-policy.js";
+import type { PasswordAttempts } from "../security/password-attempts.js";
 import type { RateLimits } from "../security/rate-limits.js";
 import { EmailTakenError, type Storage, type UserRecord } from "../storage/contract.js";
 import type { RequestMeta } from "./request-meta.js";
@@ -16,13 +17,14 @@ export class Accounts {
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
     private readonly limits: RateLimits,
+    private readonly attempts: PasswordAttempts,
     private readonly events: SecurityEvents,
     private readonly options: ResolvedOptions,
   ) {}
 
   /** Creates an account. Throws `weak_password`, `email_taken` or `rate_limited`. */
   async signup({ email, password }: Credentials, meta: RequestMeta): Promise<UserRecord> {
-    await this.limits.consume("signupsPerIp", meta.ip);
+    await this.limits.consume("signupsPerIp", meta.clientKey);
     return this.createAccount(email, password, meta);
   }
 
@@ -53,25 +55,26 @@ export class Accounts {
 
   /**
    * Checks a password. An unknown email, a wrong password and a suspended account before its
-   * password is proven all take the same work and give the same `invalid_credentials`.
+   * password is proven all take the same work and give the same `invalid_credentials`. The
+   * failure is reserved before the hash (see `PasswordAttempts`); `deviceToken` is the
+   * browser's device cookie, which moves it from the account's failure limit to its own.
    */
-  async login({ email, password }: Credentials, meta: RequestMeta): Promise<UserRecord> {
-    await this.limits.consume("loginsPerIp", meta.ip);
-    await this.limits.check("loginFailuresPerAccount", email);
+  async login({ email, password }: Credentials, meta: RequestMeta, deviceToken?: string): Promise<UserRecord> {
+    await this.limits.consume("loginsPerIp", meta.clientKey);
+    const attempt = await this.attempts.reserve(email, deviceToken);
     const normalized = normalizePassword(password);
     const user = await this.storage.findUserByEmail(email);
     const valid = user ? await this.hasher.verify(user.passwordHash, normalized) : await this.hasher.verifyDummy(normalized);
     const eventBase = { email, ip: meta.ip, userAgent: meta.userAgent ?? undefined };
     if (!user || !valid) {
-      await this.limits.consume("loginFailuresPerAccount", email).catch(() => undefined);
       this.events.emit({ type: "login_failed", ...eventBase, userId: user?.id, reason: user ? "wrong_password" : "unknown_email" });
       throw new HushError("invalid_credentials", "The email or password is incorrect.");
     }
+    await attempt.succeeded();
     if (user.suspendedAt !== null) {
       this.events.emit({ type: "login_failed", ...eventBase, userId: user.id, reason: "suspended" });
       throw new HushError("account_suspended", "This account is suspended.");
     }
-    await this.limits.reset("loginFailuresPerAccount", email);
     if (this.hasher.needsRehash(user.passwordHash)) {
       // New argon2 parameters: re-hash without touching the security stamp, so no session ends.
       const rehashed = await this.hasher.hash(normalized);

@@ -4,7 +4,7 @@ import { HushError } from "../http/hush-error.js";
 import type { PasswordChange } from "../http/schemas.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, type PasswordPolicy } from "../passwords/password-policy.js";
-import type { RateLimits } from "../security/rate-limits.js";
+import type { PasswordAttempts } from "../security/password-attempts.js";
 import type { Storage, UserRecord } from "../storage/contract.js";
 import type { RequestMeta } from "./request-meta.js";
 import type { IssuedRefresh, SessionStrategy } from "./session-strategy.js";
@@ -20,7 +20,7 @@ export class Lifecycle {
     private readonly sessions: SessionStrategy,
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
-    private readonly limits: RateLimits,
+    private readonly attempts: PasswordAttempts,
     private readonly events: SecurityEvents,
     private readonly options: ResolvedOptions,
   ) {}
@@ -40,7 +40,8 @@ export class Lifecycle {
 
   /**
    * Changes the password after checking the current one (failures count against the account's
-   * login limit), ends every other session and re-issues the current one's refresh token.
+   * or this device's login limit, reserved before the hash), ends every other session and
+   * re-issues the current one's refresh token.
    */
   async changePassword(
     user: UserRecord,
@@ -48,10 +49,10 @@ export class Lifecycle {
     change: PasswordChange,
     meta: RequestMeta,
     accessExpiresAt: number,
+    deviceToken?: string,
   ): Promise<{ user: UserRecord; refresh: IssuedRefresh }> {
-    await this.limits.check("loginFailuresPerAccount", user.email);
+    const attempt = await this.attempts.reserve(user.email, deviceToken);
     if (!(await this.hasher.verify(user.passwordHash, normalizePassword(change.currentPassword)))) {
-      await this.limits.consume("loginFailuresPerAccount", user.email).catch(() => undefined);
       this.events.emit({
         type: "login_failed",
         userId: user.id,
@@ -62,6 +63,7 @@ export class Lifecycle {
       });
       throw new HushError("invalid_credentials", "The current password is incorrect.");
     }
+    await attempt.succeeded();
     const updated = await this.replacePassword(user, change.newPassword, session.sessionId);
     const refresh = await this.sessions.reissue(updated, session.sessionId, session.authTime, accessExpiresAt);
     this.events.emit({

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from "kysely";
@@ -80,8 +80,20 @@ async function openPostgres(
   });
 }
 
+/**
+ * Creates the database's folder `0700` and its file `0600` (tightening an existing file too):
+ * the file holds password hashes and sealed keys, which no other local user may read. SQLite
+ * gives its `-wal` and `-shm` files the main file's mode.
+ */
+function prepareSqliteFile(path: string): void {
+  const file = resolve(path);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, "a", 0o600));
+  for (const companion of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(companion)) chmodSync(companion, 0o600);
+}
+
 function openSqlite(path: string, observer?: StorageObserver): Storage {
-  if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+  if (path !== ":memory:") prepareSqliteFile(path);
   const sqlite = new SqliteDatabase(path);
   // WAL lets readers run beside the one writer; NORMAL sync is durable across process crashes
   // (only an OS crash can lose the last transactions), the usual choice with WAL.

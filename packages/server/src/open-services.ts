@@ -1,0 +1,127 @@
+import type { Logger } from "pino";
+import { type AuthServerOptions, type ResolvedOptions, resolveOptions } from "./config/options.js";
+import { createLogger } from "./events/logger.js";
+import { SecurityEvents } from "./events/security-events.js";
+import { deriveKey } from "./keys/derive-key.js";
+import { KeyRing } from "./keys/key-ring.js";
+import { createSecretBox } from "./keys/secret-box.js";
+import { createMetrics, type Metrics } from "./metrics/metrics.js";
+import { PasswordHasher } from "./passwords/password-hasher.js";
+import { PasswordPolicy } from "./passwords/password-policy.js";
+import { DeviceTrust } from "./security/device-trust.js";
+import { PasswordAttempts } from "./security/password-attempts.js";
+import { RateLimits } from "./security/rate-limits.js";
+import { Accounts } from "./services/accounts.js";
+import { Admin } from "./services/admin.js";
+import { Lifecycle } from "./services/lifecycle.js";
+import { RotatingSessions } from "./services/rotating-sessions.js";
+import type { SessionStrategy } from "./services/session-strategy.js";
+import { StatelessSessions } from "./services/stateless-sessions.js";
+import type { Storage } from "./storage/contract.js";
+import { openStorage } from "./storage/open-storage.js";
+import { RefreshChain } from "./tokens/refresh-token.js";
+import { StatelessRefreshTokens } from "./tokens/stateless-refresh-token.js";
+
+/** The server's services over one open, migrated database — everything but HTTP. */
+export interface Services {
+  readonly options: ResolvedOptions;
+  readonly logger: Logger;
+  readonly storage: Storage;
+  readonly metrics: Metrics;
+  readonly events: SecurityEvents;
+  readonly limits: RateLimits;
+  /** Device tokens: browsers that signed in to an account before (OWASP device cookies). */
+  readonly devices: DeviceTrust;
+  /** Loaded from the database, but not initialised: only a server that signs creates keys. */
+  readonly keys: KeyRing;
+  readonly accounts: Accounts;
+  readonly sessions: SessionStrategy;
+  readonly lifecycle: Lifecycle;
+  readonly admin: Admin;
+  /** Stops background work and closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (and migrates) the database and builds the services on it. Used by `createAuthServer`
+ * and by the CLI, which must never change the signing keys a running server uses: the key ring
+ * comes back loaded but untouched, and `KeyRing.initialize()` is the server's alone.
+ */
+export async function openServices(options: AuthServerOptions & { storage?: Storage }): Promise<Services> {
+  const resolved = resolveOptions(options);
+  const logger = resolved.logger ?? createLogger(resolved.logLevel);
+  let storage: Storage | undefined;
+  const metrics = createMetrics(resolved.metrics, () => storage?.poolStats?.());
+  storage =
+    options.storage ??
+    (await openStorage(resolved.databaseUrl, {
+      pool: resolved.databasePool,
+      observer: metrics.enabled ? { onQuery: (ms, failed) => metrics.observeQuery(ms, failed) } : undefined,
+      onPoolError: (error) => logger.warn({ err: error }, "database connection lost; the pool will reconnect"),
+    }));
+  await storage.migrate();
+
+  const events = new SecurityEvents(
+    logger,
+    (event) => {
+      metrics.onEvent(event);
+      resolved.onEvent?.(event);
+    },
+    resolved.now,
+  );
+  const keys = new KeyRing(storage, createSecretBox(resolved.secret), {
+    algorithm: resolved.signingAlgorithm,
+    accessTokenTtlSeconds: resolved.accessTokenTtlSeconds,
+    keyActivationDelaySeconds: resolved.keyActivationDelaySeconds,
+    kidSeed: deriveKey(resolved.secret, "hush/key-id/v1"),
+    now: resolved.now,
+  });
+  await keys.reload();
+
+  const limits = await RateLimits.create(
+    resolved.rateLimits,
+    (name, key) =>
+      events.emit({
+        type: "rate_limited",
+        reason: name,
+        ...(name === "loginFailuresPerAccount"
+          ? { email: key }
+          : name === "refreshesPerSession"
+            ? { sessionId: key }
+            : name === "loginFailuresPerDevice"
+              ? { deviceId: key }
+              : { ip: key }),
+      }),
+    // On PostgreSQL the counters live in the database, shared by every instance.
+    storage.sharedPool,
+  );
+  const hasher = new PasswordHasher();
+  const policy = new PasswordPolicy(resolved.passwordMinLength);
+  const sessions =
+    resolved.refreshMode === "rotating"
+      ? new RotatingSessions(storage, new RefreshChain(resolved.secret), limits, events, resolved)
+      : new StatelessSessions(storage, new StatelessRefreshTokens(resolved.secret, resolved.issuer), limits, events, resolved);
+  const devices = new DeviceTrust(resolved.secret);
+  const attempts = new PasswordAttempts(limits, devices);
+  const accounts = new Accounts(storage, hasher, policy, limits, attempts, events, resolved);
+  const lifecycle = new Lifecycle(storage, sessions, hasher, policy, attempts, events, resolved);
+  const open = storage;
+  return {
+    options: resolved,
+    logger,
+    storage: open,
+    metrics,
+    events,
+    limits,
+    devices,
+    keys,
+    accounts,
+    sessions,
+    lifecycle,
+    admin: new Admin(open, accounts, lifecycle, keys, events, resolved.now),
+    async close() {
+      keys.stop();
+      await open.close();
+    },
+  };
+}
