@@ -38,5 +38,10 @@ export interface AccessTokenClaims {
   client_id: string;
   /** When the user signed in to this session (seconds since the epoch). */
   auth_time?: number;
+  /**
+   * The user's security stamp when the token was issued: the auth server refuses its own
+   * endpoints to a token issued before a logout-all, password change or suspension.
+   */
+  sst?: number;
   [claim: string]: unknown;
 }

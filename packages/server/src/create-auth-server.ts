@@ -14,6 +14,7 @@ import { registerSessionRoutes } from "./routes/session-routes.js";
 import { corsMiddleware } from "./security/cors.js";
 import type { HushEnv, ServerContext } from "./server-context.js";
 import type { Admin } from "./services/admin.js";
+import { Janitor } from "./services/janitor.js";
 import { RevocationFeed } from "./services/revocation-feed.js";
 import type { Storage } from "./storage/contract.js";
 import { AccessTokens } from "./tokens/access-token.js";
@@ -58,6 +59,8 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
   const { options: resolved, logger, storage, keys, metrics, events } = services;
   await keys.initialize();
   keys.startReloading(resolved.keyReloadSeconds, (error) => logger.warn({ err: error }, "reloading signing keys failed"));
+  const janitor = new Janitor(storage, logger, resolved);
+  janitor.start(resolved.pruneIntervalSeconds);
 
   const ctx: ServerContext = {
     options: resolved,
@@ -113,6 +116,9 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     protect: createProtect(ctx),
     routes: app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, path: r.path })),
     admin: services.admin,
-    close: () => services.close(),
+    async close() {
+      await janitor.stop();
+      await services.close();
+    },
   };
 }

@@ -41,6 +41,7 @@ for (const database of TEST_DATABASES)
             sid: expect.stringMatching(/^[\w-]{22}$/),
             client_id: "hush-web",
             auth_time: payload.iat,
+            sst: 0,
           });
         } finally {
           await t.close();

@@ -154,6 +154,7 @@ export function configFromEnv(env: Env, warn: (message: string) => void): { list
     signingAlgorithm: choice(env, "HUSH_SIGNING_ALG", SIGNING_ALGORITHMS),
     keyActivationDelaySeconds: env.HUSH_KEY_ACTIVATION_DELAY === "0" ? 0 : duration(env, "HUSH_KEY_ACTIVATION_DELAY"),
     keyReloadSeconds: duration(env, "HUSH_KEY_RELOAD"),
+    pruneIntervalSeconds: env.HUSH_PRUNE_INTERVAL === "0" ? 0 : duration(env, "HUSH_PRUNE_INTERVAL"),
     allowedOrigins,
     cookieSameSite,
     passwordMinLength: integer(env, "HUSH_PASSWORD_MIN_LENGTH", 1, 256),

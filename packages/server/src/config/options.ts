@@ -49,6 +49,8 @@ export interface AuthServerOptions {
   keyActivationDelaySeconds?: number;
   /** How often the key ring is re-read from the database (other instances may rotate). Default 30. */
   keyReloadSeconds?: number;
+  /** How often the janitor deletes ended sessions and expired revocations, in seconds; 0 turns it off. Default 300. */
+  pruneIntervalSeconds?: number;
   /** Browser origins allowed to call cookie endpoints, besides the issuer's own origin. */
   allowedOrigins?: readonly string[];
   /** Default `Strict`. `None` is accepted only with an explicit cross-site setup. */
@@ -90,6 +92,7 @@ export interface ResolvedOptions {
   readonly signingAlgorithm: SigningAlgorithm;
   readonly keyActivationDelaySeconds: number;
   readonly keyReloadSeconds: number;
+  readonly pruneIntervalSeconds: number;
   readonly allowedOrigins: ReadonlySet<string>;
   readonly cookieSameSite: CookieSameSite;
   readonly passwordMinLength: number;
@@ -191,6 +194,7 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
     signingAlgorithm: oneOf("signingAlgorithm", SIGNING_ALGORITHMS, options.signingAlgorithm, "EdDSA"),
     keyActivationDelaySeconds: positiveInteger("keyActivationDelaySeconds", options.keyActivationDelaySeconds, 60, 0),
     keyReloadSeconds: positiveInteger("keyReloadSeconds", options.keyReloadSeconds, 30),
+    pruneIntervalSeconds: positiveInteger("pruneIntervalSeconds", options.pruneIntervalSeconds, 300, 0),
     allowedOrigins,
     cookieSameSite,
     passwordMinLength,

@@ -6,7 +6,7 @@ import type { ServerContext } from "../server-context.js";
 import { requestMetaOf } from "../services/request-meta.js";
 import type { UserRecord } from "../storage/contract.js";
 import { invalidToken } from "../tokens/access-token.js";
-import { bearerToken } from "./guards.js";
+import { bearerToken, stampOf } from "./guards.js";
 
 /** Options of `server.protect()`. */
 export interface ProtectOptions {
@@ -42,7 +42,7 @@ export function createProtect(ctx: ServerContext) {
     if (token) {
       const checked = await ctx.accessTokens.check(token, now);
       if (checked.ok) {
-        const user = await ctx.sessions.liveUser(checked.claims.sub, checked.claims.sid);
+        const user = await ctx.sessions.liveUser(checked.claims.sub, checked.claims.sid, stampOf(checked.claims));
         if (!user) throw invalidToken("The session of this access token has ended.");
         return { auth: { claims: checked.claims, user }, headers: {} };
       }
@@ -85,7 +85,17 @@ export function createProtect(ctx: ServerContext) {
         const clear = error.status === 401 && error.code !== "invalid_token" ? { "set-cookie": ctx.cookie.clear() } : undefined;
         return errorResponse(error, clear);
       }
-      const response = await handler(request, outcome.auth);
+      let response: Response;
+      try {
+        response = await handler(request, outcome.auth);
+      } catch (thrown) {
+        // The session may already have rotated: the new cookie must reach the browser whatever
+        // the handler does, or its next refresh (after the grace) would be taken for theft.
+        if (Object.keys(outcome.headers).length === 0) throw thrown;
+        const { error, unexpected } = toHushError(thrown);
+        if (unexpected) ctx.logger.error({ err: thrown }, "protect: the handler threw");
+        response = errorResponse(error);
+      }
       if (Object.keys(outcome.headers).length === 0) return response;
       const headers = new Headers(response.headers);
       for (const [name, value] of Object.entries(outcome.headers)) headers.append(name, value);

@@ -20,6 +20,12 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return match[1];
 }
 
+/** The security stamp an access token was issued under (`sst`), if it carries a well-formed one. */
+export function stampOf(claims: AccessTokenClaims): number | undefined {
+  const { sst } = claims;
+  return typeof sst === "number" && Number.isSafeInteger(sst) ? sst : undefined;
+}
+
 /** An authenticated request: the verified claims and the user they name. */
 export interface Authenticated {
   claims: AccessTokenClaims;
@@ -38,7 +44,7 @@ export async function requireAccessToken(c: Context<HushEnv>, ctx: ServerContext
   }
   const now = ctx.options.now();
   const claims = await ctx.accessTokens.verify(token, now);
-  const user = await ctx.sessions.liveUser(claims.sub, claims.sid);
+  const user = await ctx.sessions.liveUser(claims.sub, claims.sid, stampOf(claims));
   if (!user) throw invalidToken("The session of this access token has ended.");
   return { claims, user };
 }

@@ -64,8 +64,8 @@ export class Lifecycle {
       throw new HushError("invalid_credentials", "The current password is incorrect.");
     }
     await attempt.succeeded();
-    const updated = await this.replacePassword(user, change.newPassword, session.sessionId);
-    const refresh = await this.sessions.reissue(updated, session.sessionId, session.authTime, accessExpiresAt);
+    const { user: updated, refresh } = await this.replacePassword(user, change.newPassword, { ...session, accessExpiresAt });
+    if (!refresh) throw new Error("the kept session got no refresh token");
     this.events.emit({
       type: "password_changed",
       userId: user.id,
@@ -94,14 +94,14 @@ export class Lifecycle {
     this.events.emit({ type: "user_unsuspended", userId: user.id, email: user.email });
   }
 
-  private async replacePassword(user: UserRecord, password: string, keepSessionId: string | undefined): Promise<UserRecord> {
+  /** Checks and hashes the new password, then changes it and ends the other sessions in one step. */
+  private async replacePassword(
+    user: UserRecord,
+    password: string,
+    keep: { sessionId: string; authTime: number; accessExpiresAt: number } | undefined,
+  ) {
     const normalized = normalizePassword(password);
     this.policy.check(normalized);
-    const passwordHash = await this.hasher.hash(normalized);
-    const now = this.options.now();
-    const stamp = await this.storage.setPasswordHash(user.id, passwordHash, true, now);
-    const updated = { ...user, passwordHash, securityStamp: stamp, updatedAt: now };
-    await this.sessions.revokeAll(updated, "password_changed", keepSessionId);
-    return updated;
+    return this.sessions.changePassword(user, await this.hasher.hash(normalized), keep);
   }
 }

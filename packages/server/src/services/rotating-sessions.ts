@@ -2,22 +2,19 @@ import type { ResolvedOptions } from "../config/options.js";
 import type { SecurityEvents } from "../events/security-events.js";
 import { HushError } from "../http/hush-error.js";
 import type { RateLimits } from "../security/rate-limits.js";
-import type { RevokeReason, SessionRecord, Storage, UserRecord } from "../storage/contract.js";
+import type { RetiredSecret, RevokeReason, SessionRecord, Storage, UserRecord } from "../storage/contract.js";
 import {
   formatRefreshToken,
   hashRefreshSecret,
-  newRefreshSecret,
   newSessionId,
   type OpaqueRefreshToken,
   parseRefreshToken,
   type RefreshChain,
   sameHash,
 } from "../tokens/refresh-token.js";
+import { refusedRefresh } from "./refresh-failures.js";
 import type { RequestMeta } from "./request-meta.js";
 import type { IssuedRefresh, RefreshOutcome, SessionListing, SessionStrategy } from "./session-strategy.js";
-
-/** Most chain links walked to recognise a replayed ancestor (bounds the work a forged token can cause). */
-const MAX_ANCESTOR_STEPS = 10_000;
 
 export function invalidRefreshToken(message = "The refresh token is missing, invalid or expired."): HushError {
   return new HushError("invalid_refresh_token", message);
@@ -45,7 +42,7 @@ export class RotatingSessions implements SessionStrategy {
   async start(user: UserRecord, meta: RequestMeta, accessExpiresAt: number): Promise<IssuedRefresh> {
     const now = this.options.now();
     const sessionId = newSessionId();
-    const secret = newRefreshSecret();
+    const secret = this.chain.first(sessionId);
     const session: SessionRecord = {
       id: sessionId,
       userId: user.id,
@@ -62,6 +59,7 @@ export class RotatingSessions implements SessionStrategy {
       ip: meta.ip,
       revokedAt: null,
       revokedReason: null,
+      recentlyRetired: [],
     };
     await this.storage.createSession(session);
     return {
@@ -74,43 +72,57 @@ export class RotatingSessions implements SessionStrategy {
 
   async refresh(token: string, meta: RequestMeta, accessExpiresAt: number): Promise<RefreshOutcome> {
     const presented = parseRefreshToken(token);
-    if (!presented) throw invalidRefreshToken();
+    try {
+      if (!presented) throw invalidRefreshToken();
+      return await this.rotate(presented, meta, accessExpiresAt);
+    } catch (error) {
+      throw await refusedRefresh(this.limits, this.events, meta, error, presented?.sessionId);
+    }
+  }
+
+  /**
+   * The refresh decision. Every path costs about what a good refresh costs — one read, a few
+   * hashes — except a genuine retired token, whose chain walk ends the session.
+   */
+  private async rotate(presented: OpaqueRefreshToken, meta: RequestMeta, accessExpiresAt: number): Promise<RefreshOutcome> {
     const found = await this.storage.findSessionWithUser(presented.sessionId);
     if (!found) throw invalidRefreshToken();
     const { user } = found;
     let { session } = found;
     const now = this.options.now();
     const presentedHash = hashRefreshSecret(presented.secret);
-    const successor = this.chain.successor(session.id, presented.secret);
-    const successorHash = hashRefreshSecret(successor);
 
     await this.ensureUsable(session, user, now);
     if (sameHash(presentedHash, session.currentHash)) {
       await this.limits.consume("refreshesPerSession", session.id);
+      const successor = this.chain.successor(session.id, presented.secret);
       const rotated = await this.storage.rotateSession({
         sessionId: session.id,
         expectedHash: presentedHash,
-        nextHash: successorHash,
+        nextHash: hashRefreshSecret(successor),
         now,
         accessExpiresAt,
+        recentlyRetired: [...this.withinGrace(session, now), { hash: presentedHash, retiredAt: now }],
       });
       if (rotated) return this.outcome(user, { ...session, lastUsedAt: now }, successor, now, meta);
       // Another request rotated this very token a moment ago: judge ours as a presenter of
-      // the token just retired, which the grace window covers.
+      // a token just retired, which the grace window covers.
       const reread = await this.storage.findSessionWithUser(session.id);
       if (!reread) throw invalidRefreshToken();
       session = reread.session;
       await this.ensureUsable(session, user, now);
     }
-    if (sameHash(presentedHash, session.previousHash)) {
-      const sinceRotation = now - (session.rotatedAt ?? 0);
-      if (sameHash(successorHash, session.currentHash) && sinceRotation <= this.options.reuseGraceSeconds * 1000) {
-        await this.limits.consume("refreshesPerSession", session.id);
-        return this.outcome(user, session, successor, now, meta);
-      }
-      throw await this.reuseDetected(session, sinceRotation, meta);
+    const graced = this.gracedCurrent(session, presented, presentedHash, now);
+    if (graced) {
+      await this.limits.consume("refreshesPerSession", session.id);
+      return this.outcome(user, session, graced, now, meta);
     }
-    if (session.previousHash && this.isRetiredAncestor(presented, session)) {
+    // Neither current nor within the grace. Only a secret this server issued (its tag holds)
+    // is worth a walk: a retired ancestor of the current secret is a stolen token replayed.
+    if (
+      this.chain.isGenuine(session.id, presented.secret) &&
+      this.chain.walkTo(session.id, presented.secret, session.currentHash, session.generation)
+    ) {
       throw await this.reuseDetected(session, now - (session.rotatedAt ?? 0), meta);
     }
     throw invalidRefreshToken();
@@ -123,9 +135,10 @@ export class RotatingSessions implements SessionStrategy {
     if (!found) return;
     const { session } = found;
     const hash = hashRefreshSecret(presented.secret);
-    // Only the holder of the current (or just-rotated) secret may end the session; a session
+    // Only the holder of the current (or a just-rotated) secret may end the session; a session
     // id alone, readable in any access token, must not be enough to log someone out.
-    if (!sameHash(hash, session.currentHash) && !sameHash(hash, session.previousHash)) return;
+    const retired = this.withinGrace(session, this.options.now());
+    if (!sameHash(hash, session.currentHash) && !retired.some((r) => sameHash(hash, r.hash))) return;
     if (await this.storage.revokeSession(session.id, "logout", this.options.now())) {
       this.events.emit({
         type: "logout",
@@ -162,31 +175,44 @@ export class RotatingSessions implements SessionStrategy {
     return this.storage.revokeUserSessions(user.id, reason, this.options.now(), exceptSessionId);
   }
 
-  async reissue(user: UserRecord, sessionId: string, authTime: number, accessExpiresAt: number): Promise<IssuedRefresh> {
+  async changePassword(
+    user: UserRecord,
+    passwordHash: string,
+    keep: { sessionId: string; authTime: number; accessExpiresAt: number } | undefined,
+  ): Promise<{ user: UserRecord; refresh: IssuedRefresh | undefined }> {
     const now = this.options.now();
-    const secret = newRefreshSecret();
-    await this.storage.resetSession({
-      sessionId,
-      currentHash: hashRefreshSecret(secret),
-      securityStamp: user.securityStamp,
+    const secret = keep && this.chain.first(keep.sessionId);
+    const changed = await this.storage.replacePassword({
+      userId: user.id,
+      passwordHash,
       now,
-      accessExpiresAt,
+      keep: keep && secret && { sessionId: keep.sessionId, currentHash: hashRefreshSecret(secret), accessExpiresAt: keep.accessExpiresAt },
     });
-    const found = await this.storage.findSessionWithUser(sessionId);
-    if (!found || found.session.revokedAt !== null) throw sessionRevoked();
+    if (!changed) throw sessionRevoked();
+    const updated = { ...user, passwordHash, securityStamp: changed.securityStamp, updatedAt: now };
+    if (!keep || !secret) return { user: updated, refresh: undefined };
+    const found = await this.storage.findSessionWithUser(keep.sessionId);
+    if (!found) throw sessionRevoked();
     return {
-      sessionId,
-      refreshToken: formatRefreshToken(sessionId, secret),
-      cookieMaxAgeSeconds: this.cookieMaxAge(found.session, now),
-      authTime,
+      user: updated,
+      refresh: {
+        sessionId: keep.sessionId,
+        refreshToken: formatRefreshToken(keep.sessionId, secret),
+        cookieMaxAgeSeconds: this.cookieMaxAge(found.session, now),
+        authTime: keep.authTime,
+      },
     };
   }
 
-  async liveUser(userId: string, sessionId: string): Promise<UserRecord | undefined> {
+  async liveUser(userId: string, sessionId: string, tokenStamp: number | undefined): Promise<UserRecord | undefined> {
     const found = await this.storage.findSessionWithUser(sessionId);
     if (!found || found.user.id !== userId) return undefined;
     const { session, user } = found;
-    const alive = session.revokedAt === null && user.suspendedAt === null && user.securityStamp === session.securityStamp;
+    const alive =
+      session.revokedAt === null &&
+      user.suspendedAt === null &&
+      user.securityStamp === session.securityStamp &&
+      user.securityStamp === tokenStamp;
     return alive ? user : undefined;
   }
 
@@ -202,10 +228,25 @@ export class RotatingSessions implements SessionStrategy {
     }
   }
 
-  private isRetiredAncestor(presented: OpaqueRefreshToken, session: SessionRecord): boolean {
-    if (!session.previousHash) return false;
-    const steps = Math.min(session.generation, MAX_ANCESTOR_STEPS);
-    return this.chain.isAncestorOf(session.id, presented.secret, session.previousHash, steps);
+  /** The session's secrets retired less than the reuse grace ago (rows from before 0002 know only the last). */
+  private withinGrace(session: SessionRecord, now: number): RetiredSecret[] {
+    const graceMs = this.options.reuseGraceSeconds * 1000;
+    const retired =
+      session.recentlyRetired.length > 0 || session.previousHash === null || session.rotatedAt === null
+        ? session.recentlyRetired
+        : [{ hash: session.previousHash, retiredAt: session.rotatedAt }];
+    return retired.filter((r) => now - r.retiredAt <= graceMs);
+  }
+
+  /**
+   * For a secret retired less than the grace ago — the last one or any earlier (T0 → T1 → T2
+   * within a second, then a slow request with T0) — the session's current secret, reached by
+   * walking the chain forward; at most as many steps as there are secrets in the grace.
+   */
+  private gracedCurrent(session: SessionRecord, presented: OpaqueRefreshToken, presentedHash: string, now: number): Uint8Array | undefined {
+    const retired = this.withinGrace(session, now);
+    if (!retired.some((r) => sameHash(presentedHash, r.hash))) return undefined;
+    return this.chain.walkTo(session.id, presented.secret, session.currentHash, retired.length)?.link;
   }
 
   private async reuseDetected(session: SessionRecord, msSinceRotation: number, meta: RequestMeta): Promise<HushError> {

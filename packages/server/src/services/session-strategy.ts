@@ -41,8 +41,12 @@ export interface SessionStrategy {
   refresh(token: string, meta: RequestMeta, accessExpiresAt: number): Promise<RefreshOutcome>;
   /** Ends the session a refresh token belongs to; silently does nothing for an invalid token. */
   end(token: string, meta: RequestMeta): Promise<void>;
-  /** The user an access token's session belongs to, if that session is still alive. */
-  liveUser(userId: string, sessionId: string): Promise<UserRecord | undefined>;
+  /**
+   * The user an access token's session belongs to, if that session is still alive and the
+   * token was issued under the user's current security stamp (`tokenStamp`, its `sst` claim):
+   * a token from before a logout, logout-all, password change or suspension is refused.
+   */
+  liveUser(userId: string, sessionId: string, tokenStamp: number | undefined): Promise<UserRecord | undefined>;
   /** The user's live sessions. */
   list(
     user: UserRecord,
@@ -55,6 +59,14 @@ export interface SessionStrategy {
    * grown (which alone ends them in `stateless` mode).
    */
   revokeAll(user: UserRecord, reason: RevokeReason, exceptSessionId?: string): Promise<string[]>;
-  /** Gives the current session a new refresh token under the user's new stamp (after a password change). */
-  reissue(user: UserRecord, sessionId: string, authTime: number, accessExpiresAt: number): Promise<IssuedRefresh>;
+  /**
+   * Sets a new password hash and grows the stamp, which ends every session of the user but
+   * `keep` (the one that made the change, which gets a new refresh token under the new stamp),
+   * atomically. Throws `session_revoked`, changing nothing, when `keep` has ended.
+   */
+  changePassword(
+    user: UserRecord,
+    passwordHash: string,
+    keep: { sessionId: string; authTime: number; accessExpiresAt: number } | undefined,
+  ): Promise<{ user: UserRecord; refresh: IssuedRefresh | undefined }>;
 }

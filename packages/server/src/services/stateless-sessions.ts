@@ -5,6 +5,7 @@ import type { RateLimits } from "../security/rate-limits.js";
 import type { Storage, UserRecord } from "../storage/contract.js";
 import { newSessionId } from "../tokens/refresh-token.js";
 import type { StatelessRefreshTokens } from "../tokens/stateless-refresh-token.js";
+import { refusedRefresh } from "./refresh-failures.js";
 import type { RequestMeta } from "./request-meta.js";
 import { invalidRefreshToken, sessionRevoked } from "./rotating-sessions.js";
 import type { IssuedRefresh, RefreshOutcome, SessionListing, SessionStrategy } from "./session-strategy.js";
@@ -29,6 +30,14 @@ export class StatelessSessions implements SessionStrategy {
   }
 
   async refresh(token: string, meta: RequestMeta): Promise<RefreshOutcome> {
+    try {
+      return await this.renew(token, meta);
+    } catch (error) {
+      throw await refusedRefresh(this.limits, this.events, meta, error, undefined);
+    }
+  }
+
+  private async renew(token: string, meta: RequestMeta): Promise<RefreshOutcome> {
     const peeked = this.tokens.peek(token);
     if (!peeked) throw invalidRefreshToken();
     const user = await this.storage.findUserById(peeked.sub);
@@ -39,6 +48,8 @@ export class StatelessSessions implements SessionStrategy {
     if (user.suspendedAt !== null) throw sessionRevoked();
     const authTime = verdict.claims.auth_time * 1000;
     if (now >= authTime + this.options.refreshTokenTtlSeconds * 1000) throw invalidRefreshToken("The session has expired. Sign in again.");
+    // A logged-out session's token stays signed and unexpired: the recorded logout refuses it.
+    if (await this.storage.isRevoked(verdict.claims.sid)) throw sessionRevoked();
     await this.limits.consume("refreshesPerSession", verdict.claims.sid);
     this.events.emit({
       type: "refresh",
@@ -56,15 +67,17 @@ export class StatelessSessions implements SessionStrategy {
     if (!user) return;
     const verdict = await this.tokens.verify(token, user.securityStamp, this.options.now());
     if (!verdict.valid) return;
-    // The token itself stays valid until it expires (nothing is stored to revoke it), but the
-    // browser's cookie is cleared and other services learn from the feed to drop the session's
-    // access tokens.
+    // The token itself stays signed until it expires: the recorded revocation refuses it at
+    // refresh, the browser's cookie is cleared, and other services learn from the feed to drop
+    // the session's access tokens.
     const now = this.options.now();
     await this.storage.recordRevocation({
       sessionId: verdict.claims.sid,
       userId: user.id,
       now,
       until: now + this.options.accessTokenTtlSeconds * 1000,
+      // Remembered until the refresh token itself expires, so that it is refused till then.
+      keptUntil: verdict.claims.exp * 1000,
     });
     this.events.emit({
       type: "logout",
@@ -75,9 +88,12 @@ export class StatelessSessions implements SessionStrategy {
     });
   }
 
-  async liveUser(userId: string): Promise<UserRecord | undefined> {
+  async liveUser(userId: string, sessionId: string, tokenStamp: number | undefined): Promise<UserRecord | undefined> {
     const user = await this.storage.findUserById(userId);
-    return user && user.suspendedAt === null ? user : undefined;
+    // No session rows: the stamp in the token says whether it predates a logout-all, password
+    // change or suspension, and the revocations table whether its session was logged out.
+    if (!user || user.suspendedAt !== null || user.securityStamp !== tokenStamp) return undefined;
+    return (await this.storage.isRevoked(sessionId)) ? undefined : user;
   }
 
   async list(
@@ -107,8 +123,16 @@ export class StatelessSessions implements SessionStrategy {
     return [];
   }
 
-  async reissue(user: UserRecord, sessionId: string, authTime: number): Promise<IssuedRefresh> {
-    return this.sign(user, sessionId, authTime);
+  async changePassword(
+    user: UserRecord,
+    passwordHash: string,
+    keep: { sessionId: string; authTime: number } | undefined,
+  ): Promise<{ user: UserRecord; refresh: IssuedRefresh | undefined }> {
+    // One statement: the grown stamp alone ends every other refresh token.
+    const now = this.options.now();
+    const securityStamp = await this.storage.setPasswordHash(user.id, passwordHash, true, now);
+    const updated = { ...user, passwordHash, securityStamp, updatedAt: now };
+    return { user: updated, refresh: keep && this.sign(updated, keep.sessionId, keep.authTime) };
   }
 
   private sign(user: UserRecord, sessionId: string, authTime: number): IssuedRefresh {

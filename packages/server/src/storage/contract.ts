@@ -15,6 +15,12 @@ export interface UserRecord {
   suspendedAt: number | null;
 }
 
+/** A refresh secret retired by a rotation, remembered while the reuse grace covers it. */
+export interface RetiredSecret {
+  hash: string;
+  retiredAt: number;
+}
+
 export interface SessionRecord {
   id: string;
   userId: string;
@@ -31,6 +37,8 @@ export interface SessionRecord {
   ip: string | null;
   revokedAt: number | null;
   revokedReason: string | null;
+  /** Secrets retired within the reuse grace, oldest first (including `previousHash` while it is covered). */
+  recentlyRetired: RetiredSecret[];
 }
 
 export interface SigningKeyRecord {
@@ -64,6 +72,23 @@ export interface RotateInput {
   nextHash: string;
   now: number;
   accessExpiresAt: number;
+  /** The session's retired secrets after this rotation: the caller drops those past the grace and adds `expectedHash`. */
+  recentlyRetired: readonly RetiredSecret[];
+}
+
+/** A password change, applied in one transaction (see `Storage.replacePassword`). */
+export interface PasswordReplacement {
+  userId: string;
+  passwordHash: string;
+  now: number;
+  /** The session that made the change: it lives on with a new secret and the new stamp. */
+  keep?: { sessionId: string; currentHash: string; accessExpiresAt: number };
+}
+
+/** What the janitor removed. */
+export interface PruneResult {
+  sessions: number;
+  revocations: number;
 }
 
 /** Connection pool use, for metrics. */
@@ -127,10 +152,29 @@ export interface Storage {
   }): Promise<void>;
   /** A user's sessions that are neither revoked nor past their absolute end, newest first. */
   listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
-  /** Records a revocation for the feed alone (`stateless` mode has no session rows). Idempotent. */
-  recordRevocation(entry: { sessionId: string; userId: string; now: number; until: number }): Promise<void>;
-  /** Lists revoked sessions whose access tokens may still be alive at `now`, and forgets older ones. */
+  /**
+   * Records a revocation for the feed (`stateless` mode has no session rows), listed until
+   * `until`; with `keptUntil`, remembered (for `isRevoked`) until then. Idempotent.
+   */
+  recordRevocation(entry: { sessionId: string; userId: string; now: number; until: number; keptUntil?: number }): Promise<void>;
+  /** Whether a revocation of `sessionId` is still remembered (stateless logout). */
+  isRevoked(sessionId: string): Promise<boolean>;
+  /** Lists revoked sessions whose access tokens may still be alive at `now` (the janitor forgets older ones). */
   listRecentlyRevoked(now: number): Promise<RevokedSession[]>;
+  /**
+   * Replaces a password, grows the stamp, revokes every other live session of the user and
+   * re-keys `keep` with the new stamp — in one transaction, so a refresh racing with it sees
+   * the old state or the new one, never a kept session whose stamp lags its user's. Returns
+   * the new stamp and the ids revoked; `undefined`, with nothing changed, when `keep` is no
+   * longer a live session of the user.
+   */
+  replacePassword(change: PasswordReplacement): Promise<{ securityStamp: number; revoked: string[] } | undefined>;
+  /**
+   * The janitor's work: deletes sessions past their absolute end or idle for `idleMs`, and
+   * revocations neither listed nor kept any more, in batches of at most `batchSize` rows per
+   * statement and `maxBatches` statements per table. Never touches a session that can still refresh.
+   */
+  pruneExpired(now: number, limits: { idleMs: number; batchSize: number; maxBatches: number }): Promise<PruneResult>;
 
   /** Every signing key, newest first. */
   listSigningKeys(): Promise<SigningKeyRecord[]>;
@@ -140,4 +184,12 @@ export interface Storage {
    * instances starting together generate one key between them); returns whether it inserted.
    */
   addSigningKey(key: SigningKeyRecord, options: { onlyIfNone: boolean }): Promise<boolean>;
+
+  /**
+   * Revocations recorded at or after `since` whose access tokens may still be alive at `now`,
+   * oldest first: the revocation feed's incremental read; it only reads. `revoked_at` is
+   * stamped by the revoking instance before its transaction commits, so callers overlap
+   * successive reads rather than trust it exactly.
+   */
+  listRevokedSince(since: number, now: number): Promise<RevokedSession[]>;
 }

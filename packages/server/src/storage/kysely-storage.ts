@@ -2,6 +2,9 @@ import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from "kysel
 import { compileOnce } from "./compiled-query.js";
 import {
   EmailTakenError,
+  type PasswordReplacement,
+  type PruneResult,
+  type RetiredSecret,
   type RevokedSession,
   type RevokeReason,
   type RotateInput,
@@ -36,6 +39,23 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
   };
 }
 
+/** `[[hash, retiredAt], …]` as stored; anything unreadable counts as none (it only widens a grace). */
+function parseRetired(text: string | null): RetiredSecret[] {
+  if (!text) return [];
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) return [];
+  const retired: RetiredSecret[] = [];
+  for (const entry of parsed) {
+    if (Array.isArray(entry) && typeof entry[0] === "string" && typeof entry[1] === "number")
+      retired.push({ hash: entry[0], retiredAt: entry[1] });
+  }
+  return retired;
+}
+
+function formatRetired(retired: readonly RetiredSecret[]): string | null {
+  return retired.length === 0 ? null : JSON.stringify(retired.map((r) => [r.hash, r.retiredAt]));
+}
+
 function toSession(row: Selectable<SessionsTable>): SessionRecord {
   return {
     id: row.id,
@@ -53,6 +73,7 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
     ip: row.ip,
     revokedAt: numOrNull(row.revoked_at),
     revokedReason: row.revoked_reason,
+    recentlyRetired: parseRetired(row.recently_retired),
   };
 }
 
@@ -69,6 +90,28 @@ function toSigningKey(row: Selectable<SigningKeysTable>): SigningKeyRecord {
 }
 
 type SessionsUpdate = UpdateQueryBuilder<Database, "sessions", "sessions", UpdateResult>;
+
+/** Thrown inside `replacePassword`'s transaction to roll it back. */
+class KeptSessionGone extends Error {}
+
+/** Revokes the live sessions a filter selects and records them for the feed, inside `trx`. */
+async function revokeIn(
+  trx: Kysely<Database>,
+  reason: RevokeReason,
+  now: number,
+  filter: (query: SessionsUpdate) => SessionsUpdate,
+): Promise<string[]> {
+  const query = trx.updateTable("sessions").set({ revoked_at: now, revoked_reason: reason }).where("revoked_at", "is", null);
+  const rows = await filter(query).returning(["id", "user_id", "access_expires_at"]).execute();
+  if (rows.length > 0) {
+    await trx
+      .insertInto("revocations")
+      .values(rows.map((r) => ({ session_id: r.id, user_id: r.user_id, revoked_at: now, until: num(r.access_expires_at) })))
+      .onConflict((oc) => oc.column("session_id").doNothing())
+      .execute();
+  }
+  return rows.map((r) => r.id);
+}
 
 function compileHotQueries(db: Kysely<Database>) {
   return {
@@ -98,6 +141,7 @@ function compileHotQueries(db: Kysely<Database>) {
           rotated_at: p("now"),
           last_used_at: p("now"),
           access_expires_at: p("accessExpiresAt"),
+          recently_retired: p("recentlyRetired"),
           generation: eb("generation", "+", 1),
         }))
         .where("id", "=", p("sessionId"))
@@ -223,6 +267,7 @@ export class KyselyStorage implements Storage {
         ip: session.ip,
         revoked_at: session.revokedAt,
         revoked_reason: session.revokedReason,
+        recently_retired: formatRetired(session.recentlyRetired),
       })
       .execute();
   }
@@ -246,7 +291,7 @@ export class KyselyStorage implements Storage {
   }
 
   async rotateSession(input: RotateInput): Promise<boolean> {
-    const result = await this.db.executeQuery(this.hot.rotateSession(input));
+    const result = await this.db.executeQuery(this.hot.rotateSession({ ...input, recentlyRetired: formatRetired(input.recentlyRetired) }));
     return result.numAffectedRows === 1n;
   }
 
@@ -264,18 +309,7 @@ export class KyselyStorage implements Storage {
 
   /** Revokes the live sessions a filter selects and records them for the feed, in one transaction. */
   private revokeWhere(reason: RevokeReason, now: number, filter: (query: SessionsUpdate) => SessionsUpdate): Promise<string[]> {
-    return this.db.transaction().execute(async (trx) => {
-      const query = trx.updateTable("sessions").set({ revoked_at: now, revoked_reason: reason }).where("revoked_at", "is", null);
-      const rows = await filter(query).returning(["id", "user_id", "access_expires_at"]).execute();
-      if (rows.length > 0) {
-        await trx
-          .insertInto("revocations")
-          .values(rows.map((r) => ({ session_id: r.id, user_id: r.user_id, revoked_at: now, until: num(r.access_expires_at) })))
-          .onConflict((oc) => oc.column("session_id").doNothing())
-          .execute();
-      }
-      return rows.map((r) => r.id);
-    });
+    return this.db.transaction().execute((trx) => revokeIn(trx, reason, now, filter));
   }
 
   async resetSession(input: {
@@ -290,6 +324,7 @@ export class KyselyStorage implements Storage {
       .set({
         current_hash: input.currentHash,
         previous_hash: null,
+        recently_retired: null,
         rotated_at: input.now,
         last_used_at: input.now,
         security_stamp: input.securityStamp,
@@ -312,19 +347,113 @@ export class KyselyStorage implements Storage {
     return rows.map(toSession);
   }
 
-  async recordRevocation(entry: { sessionId: string; userId: string; now: number; until: number }): Promise<void> {
+  async recordRevocation(entry: { sessionId: string; userId: string; now: number; until: number; keptUntil?: number }): Promise<void> {
     await this.db
       .insertInto("revocations")
-      .values({ session_id: entry.sessionId, user_id: entry.userId, revoked_at: entry.now, until: entry.until })
+      .values({
+        session_id: entry.sessionId,
+        user_id: entry.userId,
+        revoked_at: entry.now,
+        until: entry.until,
+        kept_until: entry.keptUntil ?? null,
+      })
       .onConflict((oc) => oc.column("session_id").doNothing())
       .execute();
   }
 
+  async isRevoked(sessionId: string): Promise<boolean> {
+    const row = await this.db.selectFrom("revocations").select("session_id").where("session_id", "=", sessionId).executeTakeFirst();
+    return row !== undefined;
+  }
+
   async listRecentlyRevoked(now: number): Promise<RevokedSession[]> {
-    // Entries whose access tokens have all expired can never matter again.
-    await this.db.deleteFrom("revocations").where("until", "<=", now).execute();
-    const rows = await this.db.selectFrom("revocations").select(["session_id", "until"]).orderBy("session_id").execute();
+    const rows = await this.db
+      .selectFrom("revocations")
+      .select(["session_id", "until"])
+      .where("until", ">", now)
+      .orderBy("session_id")
+      .execute();
     return rows.map((r) => ({ sessionId: r.session_id, accessExpiresAt: num(r.until) }));
+  }
+
+  async replacePassword(change: PasswordReplacement): Promise<{ securityStamp: number; revoked: string[] } | undefined> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const user = await trx
+          .updateTable("users")
+          .set((eb) => ({ password_hash: change.passwordHash, updated_at: change.now, security_stamp: eb("security_stamp", "+", 1) }))
+          .where("id", "=", change.userId)
+          .returning("security_stamp")
+          .executeTakeFirstOrThrow();
+        const securityStamp = num(user.security_stamp);
+        const keep = change.keep;
+        if (keep) {
+          const kept = await trx
+            .updateTable("sessions")
+            .set({
+              current_hash: keep.currentHash,
+              previous_hash: null,
+              recently_retired: null,
+              rotated_at: change.now,
+              last_used_at: change.now,
+              security_stamp: securityStamp,
+              access_expires_at: keep.accessExpiresAt,
+            })
+            .where("id", "=", keep.sessionId)
+            .where("user_id", "=", change.userId)
+            .where("revoked_at", "is", null)
+            .executeTakeFirst();
+          // Rolls the whole change back: a password is never changed from a session that has ended.
+          if (kept.numUpdatedRows !== 1n) throw new KeptSessionGone();
+        }
+        const revoked = await revokeIn(trx, "password_changed", change.now, (q) => {
+          const mine = q.where("user_id", "=", change.userId);
+          return keep ? mine.where("id", "!=", keep.sessionId) : mine;
+        });
+        return { securityStamp, revoked };
+      });
+    } catch (error) {
+      if (error instanceof KeptSessionGone) return undefined;
+      throw error;
+    }
+  }
+
+  async pruneExpired(now: number, limits: { idleMs: number; batchSize: number; maxBatches: number }): Promise<PruneResult> {
+    const result: PruneResult = { sessions: 0, revocations: 0 };
+    // Bounded batches (a subquery with LIMIT works on SQLite and PostgreSQL alike) keep each
+    // statement short, so the janitor never holds the write lock long on a busy database.
+    for (let batch = 0; batch < limits.maxBatches; batch++) {
+      const deleted = await this.db
+        .deleteFrom("sessions")
+        .where("id", "in", (eb) =>
+          eb
+            .selectFrom("sessions")
+            .select("id")
+            .where((w) => w.or([w("expires_at", "<=", now), w("last_used_at", "<=", now - limits.idleMs)]))
+            .limit(limits.batchSize),
+        )
+        .executeTakeFirst();
+      const count = Number(deleted.numDeletedRows);
+      result.sessions += count;
+      if (count < limits.batchSize) break;
+    }
+    for (let batch = 0; batch < limits.maxBatches; batch++) {
+      const deleted = await this.db
+        .deleteFrom("revocations")
+        .where("session_id", "in", (eb) =>
+          eb
+            .selectFrom("revocations")
+            .select("session_id")
+            .where("until", "<=", now)
+            .where((w) => w.or([w("kept_until", "is", null), w("kept_until", "<=", now)]))
+            .limit(limits.batchSize),
+        )
+        .executeTakeFirst();
+      const count = Number(deleted.numDeletedRows);
+      result.revocations += count;
+      if (count < limits.batchSize) break;
+    }
+    return result;
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -366,5 +495,17 @@ export class KyselyStorage implements Storage {
         .execute();
       return true;
     });
+  }
+
+  async listRevokedSince(since: number, now: number): Promise<RevokedSession[]> {
+    const rows = await this.db
+      .selectFrom("revocations")
+      .select(["session_id", "until"])
+      .where("revoked_at", ">=", since)
+      .where("until", ">", now)
+      .orderBy("revoked_at")
+      .orderBy("session_id")
+      .execute();
+    return rows.map((r) => ({ sessionId: r.session_id, accessExpiresAt: num(r.until) }));
   }
 }

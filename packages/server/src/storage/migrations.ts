@@ -58,6 +58,21 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  "0002_hardening": {
+    async up(db: Kysely<unknown>) {
+      // Tokens retired within the reuse grace, as JSON [[hash, retiredAt], …]: any of them (not
+      // only the last) still gets the session's current token.
+      await db.schema.alterTable("sessions").addColumn("recently_retired", "text").execute();
+      // How long a revocation must be remembered beyond the feed: a logged-out stateless
+      // refresh token stays refused until its own expiry.
+      await db.schema.alterTable("revocations").addColumn("kept_until", "bigint").execute();
+      await db.schema.createIndex("revocations_revoked_at").on("revocations").column("revoked_at").execute();
+      // The janitor's scans.
+      await db.schema.createIndex("sessions_expires_at").on("sessions").column("expires_at").execute();
+      await db.schema.createIndex("sessions_last_used_at").on("sessions").column("last_used_at").execute();
+      await db.schema.createIndex("revocations_kept_until").on("revocations").column("kept_until").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

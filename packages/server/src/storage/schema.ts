@@ -34,6 +34,8 @@ export interface SessionsTable {
   ip: string | null;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /** Secrets retired within the reuse grace: JSON `[[hash, retiredAt], …]`, oldest first; `null` when none. */
+  recently_retired: string | null;
 }
 
 export interface RevocationsTable {
@@ -42,6 +44,8 @@ export interface RevocationsTable {
   revoked_at: number;
   /** When the last access token of the session expires; the entry leaves the feed then. */
   until: number;
+  /** Kept (and the session refused) until then, past `until`: a stateless refresh token's expiry. */
+  kept_until: number | null;
 }
 
 export interface SigningKeysTable {

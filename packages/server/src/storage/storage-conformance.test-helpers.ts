@@ -32,6 +32,7 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
     ip: "127.0.0.1",
     revokedAt: null,
     revokedReason: null,
+    recentlyRetired: [],
   });
 
   describe(`storage contract on ${name}`, () => {
@@ -84,12 +85,26 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
         await storage.createSession(s);
         const results = await Promise.all(
           Array.from({ length: 8 }, () =>
-            storage.rotateSession({ sessionId: s.id, expectedHash: "hash-0", nextHash: "hash-1", now: 5, accessExpiresAt: 6 }),
+            storage.rotateSession({
+              sessionId: s.id,
+              expectedHash: "hash-0",
+              nextHash: "hash-1",
+              now: 5,
+              accessExpiresAt: 6,
+              recentlyRetired: [{ hash: "hash-0", retiredAt: 5 }],
+            }),
           ),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
         const found = await storage.findSessionWithUser(s.id);
-        expect(found?.session).toMatchObject({ currentHash: "hash-1", previousHash: "hash-0", rotatedAt: 5, generation: 1, lastUsedAt: 5 });
+        expect(found?.session).toMatchObject({
+          currentHash: "hash-1",
+          previousHash: "hash-0",
+          rotatedAt: 5,
+          generation: 1,
+          lastUsedAt: 5,
+          recentlyRetired: [{ hash: "hash-0", retiredAt: 5 }],
+        });
         expect(found?.user.id).toBe(u.id);
       }),
     );
@@ -103,9 +118,16 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
         await storage.createSession(s);
         expect(await storage.revokeSession(s.id, "logout", 10)).toBe(true);
         expect(await storage.revokeSession(s.id, "reuse_detected", 11)).toBe(false);
-        expect(await storage.rotateSession({ sessionId: s.id, expectedHash: "hash-0", nextHash: "x", now: 12, accessExpiresAt: 13 })).toBe(
-          false,
-        );
+        expect(
+          await storage.rotateSession({
+            sessionId: s.id,
+            expectedHash: "hash-0",
+            nextHash: "x",
+            now: 12,
+            accessExpiresAt: 13,
+            recentlyRetired: [],
+          }),
+        ).toBe(false);
         const found = await storage.findSessionWithUser(s.id);
         expect(found?.session).toMatchObject({ revokedAt: 10, revokedReason: "logout" });
       }),
@@ -151,6 +173,106 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
           ["k3", null],
           ["k1", 100],
         ]);
+      }),
+    );
+
+    it(
+      "lists the revocations recorded since a time that are still alive, oldest first, without forgetting any",
+      withStorage(async (storage) => {
+        const u = user();
+        await storage.createUser(u);
+        const early = session(u.id);
+        const late = session(u.id);
+        await storage.createSession(early);
+        await storage.createSession(late);
+        await storage.revokeSession(early.id, "logout", 10);
+        await storage.revokeSession(late.id, "logout", 20);
+        const stateless = randomUUID().slice(0, 22);
+        await storage.recordRevocation({ sessionId: stateless, userId: u.id, now: 30, until: late.accessExpiresAt + 1 });
+        const ids = (rows: Array<{ sessionId: string }>) => rows.map((r) => r.sessionId);
+        expect(ids(await storage.listRevokedSince(20, late.accessExpiresAt - 1))).toEqual([late.id, stateless]);
+        expect(await storage.listRevokedSince(0, late.accessExpiresAt - 1)).toEqual([
+          { sessionId: early.id, accessExpiresAt: early.accessExpiresAt },
+          { sessionId: late.id, accessExpiresAt: late.accessExpiresAt },
+          { sessionId: stateless, accessExpiresAt: late.accessExpiresAt + 1 },
+        ]);
+        // Rows whose access tokens have all expired are left out, but not deleted.
+        expect(ids(await storage.listRevokedSince(0, late.accessExpiresAt))).toEqual([stateless]);
+        expect(ids(await storage.listRevokedSince(0, late.accessExpiresAt - 1))).toHaveLength(3);
+      }),
+    );
+
+    it(
+      "replaces a password, revokes the other sessions and re-keys the kept one in one step",
+      withStorage(async (storage) => {
+        const u = user();
+        await storage.createUser(u);
+        const kept = session(u.id);
+        const other = session(u.id);
+        await storage.createSession(kept);
+        await storage.createSession(other);
+        const result = await storage.replacePassword({
+          userId: u.id,
+          passwordHash: "new-hash",
+          now: 50,
+          keep: { sessionId: kept.id, currentHash: "fresh", accessExpiresAt: 60 },
+        });
+        expect(result).toEqual({ securityStamp: 1, revoked: [other.id] });
+        const after = await storage.findSessionWithUser(kept.id);
+        expect(after?.session).toMatchObject({
+          currentHash: "fresh",
+          securityStamp: 1,
+          revokedAt: null,
+          previousHash: null,
+          recentlyRetired: [],
+        });
+        expect(after?.user).toMatchObject({ passwordHash: "new-hash", securityStamp: 1 });
+        expect((await storage.findSessionWithUser(other.id))?.session.revokedReason).toBe("password_changed");
+        expect((await storage.listRecentlyRevoked(0)).map((r) => r.sessionId)).toContain(other.id);
+        // From a session that has ended, nothing changes at all.
+        const gone = await storage.replacePassword({
+          userId: u.id,
+          passwordHash: "newer-hash",
+          now: 70,
+          keep: { sessionId: other.id, currentHash: "x", accessExpiresAt: 80 },
+        });
+        expect(gone).toBeUndefined();
+        expect((await storage.findUserById(u.id))?.passwordHash).toBe("new-hash");
+      }),
+    );
+
+    it(
+      "remembers a revocation until kept_until, past the feed's horizon",
+      withStorage(async (storage) => {
+        const sid = randomUUID().slice(0, 22);
+        expect(await storage.isRevoked(sid)).toBe(false);
+        await storage.recordRevocation({ sessionId: sid, userId: "u", now: 10, until: 20, keptUntil: 100 });
+        expect(await storage.isRevoked(sid)).toBe(true);
+        expect((await storage.listRecentlyRevoked(25)).map((r) => r.sessionId)).not.toContain(sid);
+        await storage.pruneExpired(50, { idleMs: 1_000_000, batchSize: 10, maxBatches: 5 });
+        expect(await storage.isRevoked(sid)).toBe(true);
+        await storage.pruneExpired(100, { idleMs: 1_000_000, batchSize: 10, maxBatches: 5 });
+        expect(await storage.isRevoked(sid)).toBe(false);
+      }),
+    );
+
+    it(
+      "prunes ended sessions in bounded batches and never a session that can still refresh",
+      withStorage(async (storage) => {
+        const u = user();
+        await storage.createUser(u);
+        const now = 1_750_000_000_000;
+        const idleMs = 7 * 86_400_000;
+        const live = { ...session(u.id), lastUsedAt: now - idleMs + 1, expiresAt: now + 1 };
+        const expired = Array.from({ length: 7 }, () => ({ ...session(u.id), expiresAt: now }));
+        const idle = Array.from({ length: 5 }, () => ({ ...session(u.id), lastUsedAt: now - idleMs }));
+        for (const s of [live, ...expired, ...idle]) await storage.createSession(s);
+        const first = await storage.pruneExpired(now, { idleMs, batchSize: 3, maxBatches: 2 });
+        expect(first.sessions).toBe(6);
+        const second = await storage.pruneExpired(now, { idleMs, batchSize: 3, maxBatches: 10 });
+        expect(second.sessions).toBe(6);
+        expect(await storage.findSessionWithUser(live.id)).toBeDefined();
+        for (const s of [...expired, ...idle]) expect(await storage.findSessionWithUser(s.id)).toBeUndefined();
       }),
     );
   });

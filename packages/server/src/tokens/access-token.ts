@@ -7,7 +7,7 @@ import type { KeyRing } from "../keys/key-ring.js";
 import { signCompactJws } from "./jws-signer.js";
 
 /** Claims a hook may not set: the ones that make the token what it is. */
-const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "client_id", "typ", "auth_time"]);
+const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "client_id", "typ", "auth_time", "sst"]);
 
 /** Leeway for `exp`/`iat` when the server checks its own tokens, in seconds. */
 const VERIFY_LEEWAY_SECONDS = 5;
@@ -29,7 +29,7 @@ export class AccessTokens {
 
   /** Signs an access token for a user's session, with any claims the application's hook adds. */
   async issue(
-    user: { id: string; email: string },
+    user: { id: string; email: string; securityStamp: number },
     session: { sessionId: string; authTime: number },
     now: number,
   ): Promise<IssuedAccessToken> {
@@ -52,6 +52,7 @@ export class AccessTokens {
       sid: session.sessionId,
       client_id: DEFAULT_CLIENT_ID,
       auth_time: Math.floor(session.authTime / 1000),
+      sst: user.securityStamp,
     };
     const token = signCompactJws(key.alg, key.privateKey, { alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, payload);
     return { token, expiresIn: this.options.accessTokenTtlSeconds, claims: payload as AccessTokenClaims };

@@ -1,8 +1,9 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { deriveKey } from "../keys/derive-key.js";
 
-/** Bytes of a refresh secret: 256 bits from the CSPRNG. */
+/** Bytes of a refresh secret: a 128-bit body from the CSPRNG or the chain, and a 128-bit tag. */
 const SECRET_BYTES = 32;
+const BODY_BYTES = 16;
 const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -15,11 +16,6 @@ export interface OpaqueRefreshToken {
 /** A new session id: 128 random bits, base64url. It is the `sid` of the session's access tokens. */
 export function newSessionId(): string {
   return randomBytes(16).toString("base64url");
-}
-
-/** A new random refresh secret, the first of a session's chain. */
-export function newRefreshSecret(): Uint8Array {
-  return new Uint8Array(randomBytes(SECRET_BYTES));
 }
 
 export function formatRefreshToken(sessionId: string, secret: Uint8Array): string {
@@ -48,32 +44,69 @@ export function sameHash(a: string, b: string | null): boolean {
 }
 
 /**
- * The successor of each refresh secret is derived, not drawn: HMAC(key, sessionId ‖ secret).
- * So every concurrent presenter of one token computes the same successor without the server
- * storing it (only hashes are stored), and a retired ancestor can be recognised by walking its
- * chain forward. Without HUSH_SECRET nobody can compute a successor.
+ * The chain of a session's refresh secrets. Each secret is a body and a tag:
+ * - the first body is random; each next body is derived, HMAC(chainKey, sessionId ‖ secret),
+ *   so every concurrent presenter of one token computes the same successor without the server
+ *   storing it (only hashes are stored), and a retired ancestor is recognised by walking its
+ *   chain forward;
+ * - the tag is HMAC(tagKey, sessionId ‖ body): only this server can make one, so a forged
+ *   secret is refused after one HMAC, and the walk — whose length grows with the session's
+ *   age — is spent only on secrets this server really issued. A genuine old token can cause
+ *   one walk per session: the walk ends the session.
+ * Without HUSH_SECRET nobody can compute a successor or a tag.
  */
 export class RefreshChain {
-  private readonly key: Uint8Array;
+  private readonly chainKey: Uint8Array;
+  private readonly tagKey: Uint8Array;
 
   constructor(masterSecret: Uint8Array) {
-    this.key = deriveKey(masterSecret, "hush/refresh-chain/v1");
+    this.chainKey = deriveKey(masterSecret, "hush/refresh-chain/v1");
+    this.tagKey = deriveKey(masterSecret, "hush/refresh-tag/v1");
+  }
+
+  /** The first secret of a new session: a random body and its tag. */
+  first(sessionId: string): Uint8Array {
+    return this.withTag(sessionId, new Uint8Array(randomBytes(BODY_BYTES)));
   }
 
   successor(sessionId: string, secret: Uint8Array): Uint8Array {
-    return new Uint8Array(createHmac("sha256", this.key).update(sessionId).update(".").update(secret).digest());
+    const body = createHmac("sha256", this.chainKey).update(sessionId).update(".").update(secret).digest().subarray(0, BODY_BYTES);
+    return this.withTag(sessionId, new Uint8Array(body));
+  }
+
+  /** True when this server issued `secret` for this session (its tag matches its body). */
+  isGenuine(sessionId: string, secret: Uint8Array): boolean {
+    if (secret.byteLength !== SECRET_BYTES) return false;
+    const expected = this.tag(sessionId, secret.subarray(0, BODY_BYTES));
+    return timingSafeEqual(expected, secret.subarray(BODY_BYTES));
   }
 
   /**
-   * True when `secret` is an earlier link of a chain whose link retired last has hash
-   * `retiredHash`: at most `maxSteps` HMACs, spent only on tokens that failed every cheap check.
+   * Walks forward from `secret` until a link hashes to `targetHash`: returns that link and how
+   * many steps it took, or `undefined` within `maxSteps`. Two HMACs and a SHA-256 per step.
    */
-  isAncestorOf(sessionId: string, secret: Uint8Array, retiredHash: string, maxSteps: number): boolean {
+  walkTo(sessionId: string, secret: Uint8Array, targetHash: string, maxSteps: number): { link: Uint8Array; steps: number } | undefined {
     let link = secret;
-    for (let step = 0; step < maxSteps; step++) {
+    for (let steps = 1; steps <= maxSteps; steps++) {
       link = this.successor(sessionId, link);
-      if (sameHash(hashRefreshSecret(link), retiredHash)) return true;
+      if (sameHash(hashRefreshSecret(link), targetHash)) return { link, steps };
     }
-    return false;
+    return undefined;
+  }
+
+  private withTag(sessionId: string, body: Uint8Array): Uint8Array {
+    const secret = new Uint8Array(SECRET_BYTES);
+    secret.set(body);
+    secret.set(this.tag(sessionId, body), BODY_BYTES);
+    return secret;
+  }
+
+  private tag(sessionId: string, body: Uint8Array): Uint8Array {
+    return createHmac("sha256", this.tagKey)
+      .update(sessionId)
+      .update(".")
+      .update(body)
+      .digest()
+      .subarray(0, SECRET_BYTES - BODY_BYTES);
   }
 }
