@@ -25,6 +25,12 @@ export function sessionRevoked(): HushError {
 }
 
 /**
+ * Most retired secrets remembered for the grace: far more rotations than tabs and retries make
+ * within a grace window, and a bound on the row and on the walk when rate limits are off.
+ */
+const MAX_GRACED_SECRETS = 16;
+
+/**
  * `rotating` mode: every session is a row; each refresh retires the presented secret and
  * issues its derived successor with one conditional UPDATE, so concurrent presenters of one
  * token (two tabs, a retried request) all get the same successor, and a retired token
@@ -102,7 +108,7 @@ export class RotatingSessions implements SessionStrategy {
         nextHash: hashRefreshSecret(successor),
         now,
         accessExpiresAt,
-        recentlyRetired: [...this.withinGrace(session, now), { hash: presentedHash, retiredAt: now }],
+        recentlyRetired: [...this.withinGrace(session, now), { hash: presentedHash, retiredAt: now }].slice(-MAX_GRACED_SECRETS),
       });
       if (rotated) return this.outcome(user, { ...session, lastUsedAt: now }, successor, now, meta);
       // Another request rotated this very token a moment ago: judge ours as a presenter of
