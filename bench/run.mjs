@@ -1,11 +1,21 @@
 // `npm run bench`: every benchmark of the project, each writing its section of docs/benchmarks.md.
 
+import { benchRefreshFailures } from "./refresh-failures.mjs";
+import { benchRevocationFeed } from "./revocation-feed.mjs";
 import { benchScale } from "./scale.mjs";
 import { benchServerCore } from "./server-core.mjs";
+import { benchSoak } from "./soak.mjs";
 import { benchVerify } from "./verify.mjs";
 
 const only = process.argv[2];
-const suites = { "server-core": benchServerCore, verify: benchVerify, scale: benchScale };
+const suites = {
+  "server-core": benchServerCore,
+  verify: benchVerify,
+  scale: benchScale,
+  "revocation-feed": benchRevocationFeed,
+  "refresh-failures": benchRefreshFailures,
+  soak: benchSoak,
+};
 for (const [name, run] of Object.entries(suites)) {
   if (only && only !== name) continue;
   const result = await run();

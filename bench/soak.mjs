@@ -14,6 +14,8 @@ const USERS = 24;
 /** Every minute, a burst of logins this long. */
 const BURST_EVERY_S = 60;
 const BURST_FOR_S = 10;
+/** Pause between one browser's loops outside the bursts. */
+const PACE_MS = 400;
 const PASSWORD = "violet-otter-keeps-42-secrets";
 const JSON_HEADERS = { "content-type": "application/json", "x-hush-csrf": "1" };
 
@@ -53,7 +55,7 @@ async function user(url, index, clock, counts) {
       counts.me++;
     }
     const inBurst = clock.seconds() % BURST_EVERY_S < BURST_FOR_S;
-    if (loop % 10 === 0 || inBurst) {
+    if (loop % 50 === 0 || inBurst) {
       await post(url, "/auth/logout", { cookie });
       counts.logout++;
       session = await post(url, "/auth/login", { json: { email, password: PASSWORD } });
@@ -61,7 +63,8 @@ async function user(url, index, clock, counts) {
       if (session.status !== 200) throw new Error(`login answered ${session.status}`);
       cookie = session.cookie;
     }
-    await new Promise((r) => setTimeout(r, inBurst ? 0 : 20));
+    // A steady pace outside bursts (about 200 requests/s in all), none inside them.
+    await new Promise((r) => setTimeout(r, inBurst ? 0 : PACE_MS));
   }
 }
 
@@ -163,7 +166,7 @@ function summarize(samples, counts) {
     [
       "## Soak: ten minutes of mixed traffic",
       "",
-      `Measured ${new Date().toISOString().slice(0, 10)} on ${process.version}: one \`hush serve\` on SQLite, ${USERS} simulated browsers (refresh, three \`/auth/me\` each time, a logout and a fresh login every tenth loop, every loop during a ${BURST_FOR_S}-second login burst each minute) and two resource servers polling the revocation feed every second with their ETag; load generator on the same 2 cores. RSS and event-loop delay are sampled every second inside the server (\`bench/soak-probe.mjs\`, preloaded with \`--import\`).`,
+      `Measured ${new Date().toISOString().slice(0, 10)} on ${process.version}: one \`hush serve\` on SQLite, ${USERS} simulated browsers (a loop every ${PACE_MS} ms: a refresh and three \`/auth/me\`; a logout and a fresh login every fiftieth loop, and every loop without a pause during a ${BURST_FOR_S}-second login burst each minute) and two resource servers polling the revocation feed every second with their ETag; load generator on the same 2 cores. RSS and event-loop delay are sampled every second inside the server (\`bench/soak-probe.mjs\`, preloaded with \`--import\`).`,
       "",
       `Requests: ${Object.entries(counts)
         .map(([k, v]) => `${v} ${k}`)

@@ -46,10 +46,11 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
 /**
  * Splits a JWS in compact serialization (RFC 7515 §7.1) with no leniency: exactly three
  * segments of the base64url alphabet, canonical encodings, UTF-8 JSON objects. Size is
- * checked first, so an oversized token costs nothing.
+ * checked first, so an oversized token costs nothing. `maxLength` is `MAX_TOKEN_LENGTH` for
+ * access tokens; only the revocation feed, with its own documented limit, passes another.
  */
-export function parseCompact(token: string): ParsedToken {
-  if (token.length > MAX_TOKEN_LENGTH) throw new TokenError("too_large", `tokens over ${MAX_TOKEN_LENGTH} characters are refused`);
+export function parseCompact(token: string, maxLength: number = MAX_TOKEN_LENGTH): ParsedToken {
+  if (token.length > maxLength) throw new TokenError("too_large", `tokens over ${maxLength} characters are refused`);
   if (!COMPACT.test(token)) throw new TokenError("malformed", "not a JWS in compact serialization");
   const first = token.indexOf(".");
   const second = token.indexOf(".", first + 1);

@@ -2,7 +2,7 @@ import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from "@hush/protocol";
 import { type Algorithm, type BoundKey, importJwks, importSecret, isAlgorithm, verifySignature } from "./algorithms.js";
 import { type ParsedToken, parseCompact } from "./compact.js";
 import { type KeySource, RemoteJwks, StaticKeys } from "./key-source.js";
-import { RevocationList, type RevocationOptions } from "./revocation-list.js";
+import { DEFAULT_MAX_LIST_BYTES, RevocationList, type RevocationOptions, type RevocationStatus } from "./revocation-list.js";
 import { TokenError } from "./token-error.js";
 import { VerifiedCache } from "./verified-cache.js";
 
@@ -22,7 +22,11 @@ export interface VerifierOptions {
   algorithms?: readonly Algorithm[];
   /** Clock tolerance for `exp`, `nbf` and `iat`, in seconds. Default 5. */
   leewaySeconds?: number;
-  /** Poll the issuer's revocation feed and refuse tokens of revoked sessions. */
+  /**
+   * Poll the issuer's revocation feed and refuse tokens of revoked sessions: `pollSeconds`,
+   * and optionally `url`, `maxListBytes` (default 32 MiB), `maxStaleSeconds` (default the
+   * larger of 60 and 3 × `pollSeconds`) and `whenStale` (`"accept"`, the default, or `"reject"`).
+   */
   revocations?: RevocationOptions;
   /** Verified tokens kept, by token string. Default 10,000; 0 turns the cache off. */
   cacheSize?: number;
@@ -32,7 +36,7 @@ export interface VerifierOptions {
   jwksMaxAgeSeconds?: number;
   /** At most one JWKS fetch for an unknown `kid` per this many seconds. Default 10. */
   jwksCooldownSeconds?: number;
-  /** Warnings (an unreachable feed); default `console.warn`. */
+  /** Warnings (an unreachable, refused or stale feed); default `console.warn`. */
   onWarning?: (message: string) => void;
   /** Milliseconds since the epoch; tests inject a clock. */
   now?: () => number;
@@ -48,6 +52,11 @@ export interface Verifier {
   close(): void;
   /** Polls the revocation feed now (it is also polled every `pollSeconds`). */
   pollRevocations(): Promise<void>;
+  /**
+   * The revocation list's state, read live — `staleSeconds`, `stale`, `size`, `iat` and
+   * counters — for a health check or a metrics gauge; undefined without `revocations`.
+   */
+  readonly revocations: RevocationStatus | undefined;
 }
 
 const ASYMMETRIC: readonly Algorithm[] = ["EdDSA", "ES256", "RS256"];
@@ -146,15 +155,37 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   const cache = new VerifiedCache(cacheSize);
   keys.onRemoved((kids) => cache.dropKeys(kids));
-  const revocations = options.revocations
-    ? new RevocationList(options.revocations.url ?? new URL("/auth/revocations", options.issuer).href, options.issuer, keys, {
-        pollSeconds: options.revocations.pollSeconds,
-        timeoutMs,
-        fetch: doFetch,
-        now,
-        onWarning,
-      })
-    : undefined;
+  let revocations: RevocationList | undefined;
+  if (options.revocations !== undefined) {
+    const r = options.revocations;
+    const pollSeconds = r.pollSeconds;
+    if (typeof pollSeconds !== "number" || !Number.isFinite(pollSeconds) || pollSeconds <= 0)
+      fail("revocations.pollSeconds", "must be a positive number of seconds");
+    let url: string;
+    try {
+      url = new URL(r.url ?? "/auth/revocations", options.issuer).href;
+    } catch {
+      fail("revocations.url", "must be an absolute URL");
+    }
+    const maxListBytes = r.maxListBytes ?? DEFAULT_MAX_LIST_BYTES;
+    if (!Number.isSafeInteger(maxListBytes) || maxListBytes < 1024)
+      fail("revocations.maxListBytes", "must be a whole number of bytes ≥ 1024");
+    const maxStaleSeconds = r.maxStaleSeconds ?? Math.max(60, 3 * pollSeconds);
+    if (typeof maxStaleSeconds !== "number" || !Number.isFinite(maxStaleSeconds) || maxStaleSeconds <= 0)
+      fail("revocations.maxStaleSeconds", "must be a positive number of seconds");
+    const whenStale = r.whenStale ?? "accept";
+    if (whenStale !== "accept" && whenStale !== "reject") fail("revocations.whenStale", 'must be "accept" or "reject"');
+    revocations = new RevocationList(url, options.issuer, keys, {
+      pollSeconds,
+      maxListBytes,
+      maxStaleSeconds,
+      whenStale,
+      timeoutMs,
+      fetch: doFetch,
+      now,
+      onWarning,
+    });
+  }
 
   /** Checks that change with time, on a fresh token and on every cache hit alike. */
   function checkLive(claims: Readonly<AccessTokenClaims>, nowSeconds: number): void {
@@ -162,9 +193,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (typeof claims.nbf === "number" && claims.nbf - leeway > nowSeconds)
       throw new TokenError("not_yet_valid", "the token is not valid yet");
     if (claims.iat - leeway > nowSeconds) throw new TokenError("issued_in_future", "the token was issued in the future");
-    if (revocations && typeof claims.sid === "string" && revocations.has(claims.sid, nowSeconds)) {
-      throw new TokenError("revoked", "the token's session has been revoked");
-    }
+    revocations?.check(typeof claims.sid === "string" ? claims.sid : undefined, nowSeconds);
   }
 
   function checkClaims(payload: Record<string, unknown>): Readonly<AccessTokenClaims> {
@@ -233,5 +262,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
   Object.defineProperty(verify, "ready", { value: Promise.all([keysReady, revocations?.ready]).then(() => undefined) });
   Object.defineProperty(verify, "close", { value: () => revocations?.stop() });
   Object.defineProperty(verify, "pollRevocations", { value: async () => revocations?.poll() });
+  Object.defineProperty(verify, "revocations", { value: revocations?.status });
   return verify;
 }

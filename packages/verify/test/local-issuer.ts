@@ -12,13 +12,25 @@ export interface LocalIssuer {
   hits: Record<string, number>;
   /** While true, every request fails with 500. */
   down: boolean;
+  /** Claims added to (or replacing those of) every revocation list served, e.g. `since` or an older `iat`. */
+  listClaims: Record<string, unknown>;
+  /** The query string of every feed request, in order (`""` for none). */
+  feedQueries: string[];
   close(): Promise<void>;
 }
 
 export async function startLocalIssuer(keys: TestKey[], now: () => number): Promise<LocalIssuer> {
-  const state = { keys, revoked: [] as Array<{ sid: string; until: number }>, hits: {} as Record<string, number>, down: false };
+  const state = {
+    keys,
+    revoked: [] as Array<{ sid: string; until: number }>,
+    hits: {} as Record<string, number>,
+    down: false,
+    listClaims: {} as Record<string, unknown>,
+    feedQueries: [] as string[],
+  };
   const server: Server = createServer((req, res) => {
-    const path = req.url ?? "/";
+    // A server that knows only full lists ignores `?since=`, as this one does.
+    const path = (req.url ?? "/").split("?")[0] as string;
     state.hits[path] = (state.hits[path] ?? 0) + 1;
     if (state.down) {
       res.writeHead(500).end();
@@ -31,10 +43,11 @@ export async function startLocalIssuer(keys: TestKey[], now: () => number): Prom
       return;
     }
     if (path === "/auth/revocations") {
+      state.feedQueries.push((req.url ?? "").slice(path.length));
       const key = state.keys[0] as TestKey;
       const iat = Math.floor(now() / 1000);
       const header = { alg: key.alg, kid: key.kid, typ: "rl+jwt" };
-      const payload = { iss: issuer.url, iat, exp: iat + 60, revoked: state.revoked };
+      const payload = { iss: issuer.url, iat, exp: iat + 60, revoked: state.revoked, ...state.listClaims };
       const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(payload))}`;
       res.writeHead(200, { "content-type": "application/jwt" }).end(`${input}.${b64(rawSign(key, input))}`);
       return;
@@ -66,6 +79,15 @@ export async function startLocalIssuer(keys: TestKey[], now: () => number): Prom
     },
     set down(value) {
       state.down = value;
+    },
+    get listClaims() {
+      return state.listClaims;
+    },
+    set listClaims(value) {
+      state.listClaims = value;
+    },
+    get feedQueries() {
+      return state.feedQueries;
     },
     close: () =>
       new Promise<void>((resolve) => {
