@@ -38,10 +38,11 @@ describe.skipIf(!HAS_CHROMIUM)("one tab: silent refresh in real Chromium", () =>
     await page.getByTestId("add-note").click();
     await page.getByText("survives a reload").waitFor();
     expect(await stored(page)).toEqual({ local: 0, session: 0, cookie: "", indexedDb: 0 });
-    // The refresh cookie is there, but HttpOnly, Secure and host-only.
+    // The refresh cookie is there, but HttpOnly, Secure and host-only; beside it only the device
+    // cookie (a signed "this browser signed in here before", no token), just as guarded.
     const cookies = await context.cookies();
-    expect(cookies).toHaveLength(1);
-    expect(cookies[0]).toMatchObject({ name: "__Host-hush_rt", httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
+    expect(cookies.map((c) => c.name).sort()).toEqual(["__Host-hush_device", "__Host-hush_rt"]);
+    for (const cookie of cookies) expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
 
     await page.reload();
     // During the silent refresh on load the app shows neither the sign-in form nor the notes.

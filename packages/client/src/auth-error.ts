@@ -1,11 +1,27 @@
+import type { ErrorCode } from "@hush/protocol";
+
 const BRAND = "__hushAuthError";
+
+/**
+ * The codes the client raises itself, which no server sends (each has a row in `docs/errors.md`):
+ * - `logout_failed` — the server did not confirm a logout (it answered an error, or could not be
+ *   reached). The tab is signed out anyway, and the client retries until the server confirms.
+ */
+export type ClientErrorCode = "logout_failed";
+
+/**
+ * What an `AuthError` says: an error code of the auth server (API.md §2, `docs/errors.md`) or of
+ * the client. Open-ended (`string & {}`), so that codes of a newer server pass through.
+ */
+export type AuthErrorCode = ErrorCode | ClientErrorCode | (string & {});
 
 /** A refused request to the auth server: `code` is the contract's error code (`invalid_credentials` …). */
 export class AuthError extends Error {
   readonly [BRAND] = true;
   constructor(
-    readonly code: string,
+    readonly code: AuthErrorCode,
     message: string,
+    /** The HTTP status of the server's answer, or 0 when no answer arrived (network error). */
     readonly status: number,
   ) {
     super(message);
@@ -15,5 +31,5 @@ export class AuthError extends Error {
 
 /** True for an `AuthError`, also from another copy of this package. */
 export function isAuthError(value: unknown): value is AuthError {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[BRAND] === true;
+  return typeof value === "object" && value !== null && BRAND in value && value[BRAND] === true;
 }

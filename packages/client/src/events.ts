@@ -1,6 +1,10 @@
 import type { PublicUser } from "@hush/protocol";
 
-/** What the client tells subscribers. `source` says where a change came from. */
+/**
+ * What the client tells subscribers. `source` says where a change came from. `error`: a refresh
+ * that failed for now (it is retried), or an `AuthError` `logout_failed` for each attempt at a
+ * logout that the server did not confirm (it is retried too).
+ */
 export type AuthEvent =
   | { type: "authenticated"; user: PublicUser }
   | { type: "refreshed"; expiresAt: number; source: "network" | "tab" | "header" }

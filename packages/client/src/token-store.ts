@@ -4,16 +4,37 @@ export interface HeldToken {
   /** `exp` and `iat` in server milliseconds. */
   exp: number;
   iat: number;
+  /** The user it was issued to (`sub`). */
+  sub: string;
+  /** Its session (`sid`), or "" when it names none. */
+  sid: string;
 }
 
-/** Reads `exp` and `iat` from a JWT without verifying it (the server verifies; this only schedules). */
+/** The claims the client relies on, each checked: a token's payload is untrusted input here. */
+function hasClaims(value: unknown): value is { exp: number; iat: number; sub: string } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "exp" in value &&
+    typeof value.exp === "number" &&
+    "iat" in value &&
+    typeof value.iat === "number" &&
+    "sub" in value &&
+    typeof value.sub === "string"
+  );
+}
+
+/**
+ * Reads `exp`, `iat`, `sub` and `sid` from a JWT without verifying it: the server verifies; the
+ * client only schedules, and refuses tokens that are not the signed-in user's.
+ */
 export function readToken(token: string): HeldToken | undefined {
   try {
-    const part = token.split(".")[1] ?? "";
-    const json: unknown = JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/")));
-    if (typeof json !== "object" || json === null) return undefined;
-    const { exp, iat } = json as Record<string, unknown>;
-    return typeof exp === "number" && typeof iat === "number" ? { token, exp: exp * 1000, iat: iat * 1000 } : undefined;
+    const part = (token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/");
+    const json: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0))));
+    if (!hasClaims(json)) return undefined;
+    const sid = "sid" in json && typeof json.sid === "string" ? json.sid : "";
+    return { token, exp: json.exp * 1000, iat: json.iat * 1000, sub: json.sub, sid };
   } catch {
     return undefined;
   }

@@ -22,6 +22,7 @@ export interface UseAuth {
   expiresAt: number | null;
   signup: AuthClient["signup"];
   login: AuthClient["login"];
+  /** Signs out at once; rejects with `logout_failed` when the server did not confirm (the client retries). */
   logout: AuthClient["logout"];
   logoutAll: AuthClient["logoutAll"];
   client: AuthClient;

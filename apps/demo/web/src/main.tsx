@@ -8,7 +8,14 @@ import "./styles.css";
 
 // Tests may set extra client options (e.g. autoRefresh: false) before the app loads.
 const overrides = (window as unknown as { HUSH_CLIENT_OPTIONS?: object }).HUSH_CLIENT_OPTIONS;
-const client = createAuthClient({ baseUrl: config.authBase, apiOrigins: [config.apiBase], ...overrides });
+const client = createAuthClient({
+  baseUrl: config.authBase,
+  apiOrigins: [config.apiBase],
+  // The demo's web server runs in the auth server's process and serves /api/me through
+  // server.protect({ assistRefresh: true }): its X-Access-Token may be adopted.
+  assistedRefreshOrigins: [location.origin],
+  ...overrides,
+});
 // Exposed for the end-to-end tests and for curious readers in the console.
 (window as unknown as { hush: typeof client }).hush = client;
 

@@ -1,4 +1,4 @@
-import type { AuthEvent } from "@hush/client";
+import { type AuthEvent, isAuthError } from "@hush/client";
 import { useAuth } from "@hush/react";
 import { useEffect, useState } from "react";
 
@@ -29,6 +29,8 @@ function describe(event: AuthEvent): Entry {
     case "session-expired":
       return { at, kind: "out", text: `Session ended by the server (${event.error})` };
     case "error":
+      if (isAuthError(event.error) && event.error.code === "logout_failed")
+        return { at, kind: "error", text: "Sign-out not confirmed by the server yet; retrying (this browser stays signed out)" };
       return { at, kind: "error", text: `Refresh failed for now; retrying (${String(event.error)})` };
   }
 }
