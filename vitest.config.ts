@@ -23,7 +23,7 @@ export default defineConfig({
           name: "unit",
           // One throwaway PostgreSQL for the whole run (or HUSH_TEST_DATABASE_URL).
           globalSetup: ["test-support/postgres.global.ts"],
-          include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/*/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "examples/*/**/*.test.ts", "test-support/**/*.test.ts"],
           testTimeout: 30_000,
           hookTimeout: 30_000,
           sequence: { groupOrder: 0 },

@@ -12,6 +12,7 @@ import { median, round, writeDocSection } from "./lib.mjs";
 // Resolved through the packages' exports: dist after `npm run build`, or the TypeScript sources
 // with `node --conditions=source --import tsx bench/run.mjs revocation-feed`.
 const { createAuthServer, listen } = await import("@hush/server");
+const { internalsOf } = await import("../packages/server/dist/internals.js");
 const { createVerifier } = await import("@hush/verify");
 
 const ENTRIES = Number(process.env.BENCH_REVOCATIONS ?? 100_000);
@@ -51,7 +52,7 @@ async function startServer() {
     now: () => Date.now() + clock.offsetMs,
   });
   const reads = { full: 0, incremental: 0 };
-  const storage = server.storage;
+  const { storage } = internalsOf(server);
   const full = storage.listRecentlyRevoked.bind(storage);
   const incremental = storage.listRevokedSince.bind(storage);
   storage.listRecentlyRevoked = (now) => {

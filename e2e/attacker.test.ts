@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { internalsOf } from "../packages/server/src/internals.js";
 import { type Demo, HAS_CHROMIUM, launchDemo, openApp, screenshot, signUpInUi, stateOf } from "./demo-fixture.js";
 
 /** The attacker's page: another site (127.0.0.1, while the app is on localhost). */
@@ -59,7 +60,7 @@ describe.skipIf(!HAS_CHROMIUM)("an attacker's page on another site", () => {
       (window as never as { hush: { getAccessToken(): Promise<string> } }).hush.getAccessToken(),
     )) as string;
     const sid = JSON.parse(Buffer.from(token.split(".")[1] as string, "base64url").toString()).sid as string;
-    const before = (await demo.auth.storage.findSessionWithUser(sid))?.session;
+    const before = (await internalsOf(demo.auth).storage.findSessionWithUser(sid))?.session;
 
     const evil = await context.newPage();
     await evil.goto(attackerUrl);
@@ -74,7 +75,7 @@ describe.skipIf(!HAS_CHROMIUM)("an attacker's page on another site", () => {
     for (const sink of ["sink1", "sink2", "sink3"]) expect(results[sink]).toBe("blocked");
 
     // Nothing happened to the session: not rotated, not revoked.
-    const after = (await demo.auth.storage.findSessionWithUser(sid))?.session;
+    const after = (await internalsOf(demo.auth).storage.findSessionWithUser(sid))?.session;
     expect(after?.revokedAt).toBeNull();
     expect(after?.currentHash).toBe(before?.currentHash);
     expect(after?.generation).toBe(before?.generation);

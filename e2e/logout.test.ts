@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { internalsOf } from "../packages/server/src/internals.js";
 import { countRefreshes, type Demo, HAS_CHROMIUM, launchDemo, openApp, screenshot, signUpInUi, stateOf } from "./demo-fixture.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,7 +45,7 @@ describe.skipIf(!HAS_CHROMIUM)("logout while the auth server cannot confirm it",
       (window as never as { hush: { getAccessToken(): Promise<string | null> } }).hush.getAccessToken(),
     );
     const sid = JSON.parse(Buffer.from((token as string).split(".")[1] as string, "base64url").toString()).sid as string;
-    return async () => (await demo.auth.storage.findSessionWithUser(sid))?.session.revokedAt ?? null;
+    return async () => (await internalsOf(demo.auth).storage.findSessionWithUser(sid))?.session.revokedAt ?? null;
   };
 
   it("signs every tab out at once, rejects with logout_failed, keeps reloads and new tabs signed out, and retries until the server confirms", async () => {

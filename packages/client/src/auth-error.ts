@@ -1,4 +1,5 @@
 import type { ErrorCode } from "@hush/protocol";
+import { stringFieldOf } from "./json-guards.js";
 
 const BRAND = "__hushAuthError";
 
@@ -32,4 +33,18 @@ export class AuthError extends Error {
 /** True for an `AuthError`, also from another copy of this package. */
 export function isAuthError(value: unknown): value is AuthError {
   return typeof value === "object" && value !== null && BRAND in value && value[BRAND] === true;
+}
+
+/**
+ * The `AuthError` of a refused request, from the server's error body (`{error, message}`, API.md
+ * §2). A body that is not JSON or lacks a string `error` reads as `unavailable` with the status
+ * text: an answer from something other than the auth server (a proxy's 502 page, say).
+ */
+export async function authErrorOf(response: Response): Promise<AuthError> {
+  const body: unknown = await response.json().catch(() => undefined);
+  return new AuthError(
+    stringFieldOf(body, "error") ?? "unavailable",
+    stringFieldOf(body, "message") ?? response.statusText,
+    response.status,
+  );
 }

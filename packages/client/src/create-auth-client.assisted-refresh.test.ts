@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { API, APP, AUTH, installFakeBrowser, makeToken, respond, settle } from "../test/fake-browser.js";
-import { type AuthClientOptions, createAuthClient } from "./create-auth-client.js";
+import type { AuthClientOptions } from "./client-options.js";
+import { createAuthClient } from "./create-auth-client.js";
 
 /** The claims of the token a client holds now. */
 async function heldClaims(auth: ReturnType<typeof createAuthClient>): Promise<{ sub: string; sid: string } | null> {

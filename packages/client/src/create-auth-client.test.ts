@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { ACCESS_TOKEN_HEADER as PROTOCOL_ACCESS_TOKEN_HEADER, CSRF_HEADER as PROTOCOL_CSRF_HEADER } from "@hush/protocol";
 import { describe, expect, it } from "vitest";
+import { CSRF_HEADER } from "./auth-api.js";
 import type { ClientErrorCode } from "./auth-error.js";
-import { ACCESS_TOKEN_HEADER, CSRF_HEADER } from "./create-auth-client.js";
+import { ACCESS_TOKEN_HEADER } from "./auth-fetch.js";
 import { readToken } from "./token-store.js";
 
 // The browser behaviour is tested in real Chromium (e2e/), and the client's decisions against a

@@ -12,12 +12,14 @@ export type AuthEvent =
   | { type: "session-expired"; error: string }
   | { type: "error"; error: unknown };
 
+/** A subscriber to the client's events. */
 export type Listener = (event: AuthEvent) => void;
 
 /** A minimal event emitter; a throwing listener never stops the others. */
 export function createEmitter() {
   const listeners = new Set<Listener>();
   return {
+    /** Calls every listener with `event`, in the order they subscribed. */
     emit(event: AuthEvent): void {
       for (const listener of listeners) {
         try {
@@ -27,9 +29,14 @@ export function createEmitter() {
         }
       }
     },
+    /** Adds `listener`; returns the function that removes it. */
     subscribe(listener: Listener): () => void {
       listeners.add(listener);
       return () => void listeners.delete(listener);
+    },
+    /** Removes every listener. */
+    clear(): void {
+      listeners.clear();
     },
   };
 }

@@ -1,3 +1,5 @@
+import { fieldOf, stringFieldOf } from "./json-guards.js";
+
 /** The current access token and what the client needs from it. Memory only, never storage. */
 export interface HeldToken {
   token: string;
@@ -13,14 +15,7 @@ export interface HeldToken {
 /** The claims the client relies on, each checked: a token's payload is untrusted input here. */
 function hasClaims(value: unknown): value is { exp: number; iat: number; sub: string } {
   return (
-    typeof value === "object" &&
-    value !== null &&
-    "exp" in value &&
-    typeof value.exp === "number" &&
-    "iat" in value &&
-    typeof value.iat === "number" &&
-    "sub" in value &&
-    typeof value.sub === "string"
+    typeof fieldOf(value, "exp") === "number" && typeof fieldOf(value, "iat") === "number" && stringFieldOf(value, "sub") !== undefined
   );
 }
 
@@ -33,8 +28,7 @@ export function readToken(token: string): HeldToken | undefined {
     const part = (token.split(".")[1] ?? "").replace(/-/g, "+").replace(/_/g, "/");
     const json: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0))));
     if (!hasClaims(json)) return undefined;
-    const sid = "sid" in json && typeof json.sid === "string" ? json.sid : "";
-    return { token, exp: json.exp * 1000, iat: json.iat * 1000, sub: json.sub, sid };
+    return { token, exp: json.exp * 1000, iat: json.iat * 1000, sub: json.sub, sid: stringFieldOf(json, "sid") ?? "" };
   } catch {
     return undefined;
   }
@@ -49,19 +43,23 @@ export function createTokenStore() {
   let held: HeldToken | undefined;
   let skewMs = 0;
   return {
+    /** The token held, or `undefined`. */
     get: () => held,
     /** Stores a token; `skew` is given when it comes from another tab (same device clock). */
     set(next: HeldToken, skew?: number): void {
       held = next;
       skewMs = skew ?? next.iat - Date.now();
     },
+    /** Forgets the token (the skew stays: it is the device's, not the token's). */
     clear(): void {
       held = undefined;
     },
+    /** The server's clock minus this device's, in ms. */
     skew: () => skewMs,
     /** The server's time now, as well as this device can tell. */
     serverNow: () => Date.now() + skewMs,
   };
 }
 
+/** The token store of one client. */
 export type TokenStore = ReturnType<typeof createTokenStore>;

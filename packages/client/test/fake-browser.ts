@@ -93,6 +93,7 @@ export function installFakeBrowser(routes: Record<string, Handler> = {}) {
   });
   vi.stubGlobal("location", new URL(`${APP}/`));
   vi.stubGlobal("addEventListener", window.addEventListener.bind(window));
+  vi.stubGlobal("removeEventListener", window.removeEventListener.bind(window));
   vi.stubGlobal("dispatchEvent", window.dispatchEvent.bind(window));
   vi.stubGlobal("document", { visibilityState: "visible" });
   vi.stubGlobal("BroadcastChannel", FakeChannel);

@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   session_revoked: 401,
   account_suspended: 403,
   csrf_failed: 403,
+  reauthentication_required: 403,
   insufficient_scope: 403,
   not_found: 404,
   method_not_allowed: 405,

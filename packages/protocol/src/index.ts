@@ -1,3 +1,6 @@
+export type { SigningAlgorithm } from "./access-token.js";
+export { isSigningAlgorithm, MAX_TOKEN_LENGTH, SIGNING_ALGORITHMS } from "./access-token.js";
+export { parseBearer } from "./bearer.js";
 export type { ErrorBody, ErrorCode } from "./error-codes.js";
 export { ERROR_CODES, ERROR_STATUS, isErrorCode } from "./error-codes.js";
 export {

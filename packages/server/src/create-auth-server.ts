@@ -1,21 +1,23 @@
-import { PATHS } from "@hush/protocol";
 import { Hono } from "hono";
-import type { AuthServerOptions, ResolvedOptions } from "./config/options.js";
+import type { AuthServerOptions } from "./config/options.js";
+import { HushError } from "./errors.js";
 import { DeviceCookie } from "./http/device-cookie.js";
 import { errorResponse, toHushError } from "./http/error-response.js";
-import { HushError } from "./http/hush-error.js";
+import { mountEndpoints } from "./http/mount-endpoints.js";
+import { buildOpenApiDocument } from "./http/openapi-document.js";
 import { RefreshCookie } from "./http/refresh-cookie.js";
-import type { KeyRing } from "./keys/key-ring.js";
+import { registerInternals } from "./internals.js";
 import { openServices } from "./open-services.js";
 import { createProtect } from "./routes/assisted-guard.js";
-import { registerAuthRoutes } from "./routes/auth-routes.js";
-import { registerPublicRoutes } from "./routes/public-routes.js";
-import { registerSessionRoutes } from "./routes/session-routes.js";
+import { authEndpoints } from "./routes/auth-routes.js";
+import { metricsEndpoints, publicEndpoints } from "./routes/public-routes.js";
+import { sessionEndpoints } from "./routes/session-routes.js";
 import { corsMiddleware } from "./security/cors.js";
 import type { HushEnv, ServerContext } from "./server-context.js";
 import type { Admin } from "./services/admin.js";
 import { Janitor } from "./services/janitor.js";
 import { RevocationFeed } from "./services/revocation-feed.js";
+import { TokenIssuer } from "./services/token-issuer.js";
 import type { Storage } from "./storage/contract.js";
 import { AccessTokens } from "./tokens/access-token.js";
 
@@ -25,15 +27,10 @@ export interface ConnectionInfo {
   remoteAddress?: string;
 }
 
-/** A running auth server: a `Request → Response` handler plus the parts the CLI needs. */
+/** A running auth server: a `Request → Response` handler, the same-process guard, operator actions. */
 export interface AuthServer {
   /** Handles one request. Never throws: every failure is a contract error response. */
   fetch(request: Request, connection?: ConnectionInfo): Promise<Response>;
-  readonly options: ResolvedOptions;
-  readonly storage: Storage;
-  readonly keys: KeyRing;
-  /** Every route the server answers, as `{method, path}` in Hono's `:param` style. */
-  readonly routes: ReadonlyArray<{ method: string; path: string }>;
   /**
    * Guards an application route served from the same process (API.md §7): the handler runs
    * only with a valid access token — or, with `assistRefresh`, after a CSRF-checked refresh
@@ -62,12 +59,18 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
   const janitor = new Janitor(storage, logger, resolved);
   janitor.start(resolved.pruneIntervalSeconds);
 
+  const endpoints = [...authEndpoints, ...sessionEndpoints, ...publicEndpoints, ...(metrics.enabled ? metricsEndpoints : [])];
+  const accessTokens = new AccessTokens(keys, resolved);
   const ctx: ServerContext = {
     options: resolved,
     logger,
     storage,
     keys,
-    accessTokens: new AccessTokens(keys, resolved),
+    accessTokens,
+    tokens: new TokenIssuer(accessTokens, services.sessions, resolved),
+    limits: services.limits,
+    metrics,
+    openApiJson: JSON.stringify(buildOpenApiDocument(resolved.issuer, endpoints)),
     accounts: services.accounts,
     sessions: services.sessions,
     lifecycle: services.lifecycle,
@@ -85,14 +88,9 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
       await next();
       metrics.observeRequest(c.req.routePath, c.req.method, c.res.status, (performance.now() - started) / 1000);
     });
-    app.get(PATHS.metrics, async (c) =>
-      c.body(await metrics.render(), 200, { "content-type": metrics.contentType, "cache-control": "no-store" }),
-    );
   }
   app.use("*", corsMiddleware(resolved.allowedOrigins));
-  registerAuthRoutes(app, ctx);
-  registerSessionRoutes(app, ctx);
-  registerPublicRoutes(app, ctx);
+  mountEndpoints(app, ctx, endpoints);
   app.notFound(() => errorResponse(new HushError("not_found", "No such endpoint.")));
   app.onError((thrown) => {
     const { error, unexpected } = toHushError(thrown);
@@ -101,7 +99,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     return errorResponse(error);
   });
 
-  return {
+  const server: AuthServer = {
     async fetch(request, connection = {}) {
       try {
         return await app.fetch(request, { remoteAddress: connection.remoteAddress });
@@ -110,15 +108,18 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
         return errorResponse(toHushError(thrown).error);
       }
     },
-    options: resolved,
-    storage,
-    keys,
     protect: createProtect(ctx),
-    routes: app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, path: r.path })),
     admin: services.admin,
     async close() {
       await janitor.stop();
       await services.close();
     },
   };
+  registerInternals(server, {
+    options: resolved,
+    storage,
+    keys,
+    routes: app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, path: r.path })),
+  });
+  return server;
 }

@@ -3,8 +3,8 @@ export type { AuthServerOptions, ClaimsHookUser, CookieSameSite, RefreshMode, Si
 export { ConfigError, REFRESH_MODES, SIGNING_ALGORITHMS } from "./config/options.js";
 export type { AuthServer, ConnectionInfo } from "./create-auth-server.js";
 export { createAuthServer } from "./create-auth-server.js";
+export { HushError, isHushError } from "./errors.js";
 export type { SecurityEvent, SecurityEventType } from "./events/security-events.js";
-export { HushError, isHushError } from "./http/hush-error.js";
 export type { Listening } from "./node/listen.js";
 export { listen } from "./node/listen.js";
 export type { Auth, ProtectOptions } from "./routes/assisted-guard.js";

@@ -93,7 +93,7 @@ export async function openServices(options: AuthServerOptions & { storage?: Stor
               : { ip: key }),
       }),
     // On PostgreSQL the counters live in the database, shared by every instance.
-    storage.sharedPool,
+    storage.createRateLimiter?.bind(storage),
   );
   const hasher = new PasswordHasher();
   const policy = new PasswordPolicy(resolved.passwordMinLength);
@@ -103,7 +103,7 @@ export async function openServices(options: AuthServerOptions & { storage?: Stor
       : new StatelessSessions(storage, new StatelessRefreshTokens(resolved.secret, resolved.issuer), limits, events, resolved);
   const devices = new DeviceTrust(resolved.secret);
   const attempts = new PasswordAttempts(limits, devices);
-  const accounts = new Accounts(storage, hasher, policy, limits, attempts, events, resolved);
+  const accounts = new Accounts(storage, hasher, policy, attempts, events, resolved);
   const lifecycle = new Lifecycle(storage, sessions, hasher, policy, attempts, events, resolved);
   const open = storage;
   return {

@@ -4,11 +4,14 @@ import type { SecurityEvents } from "./events/security-events.js";
 import type { DeviceCookie } from "./http/device-cookie.js";
 import type { RefreshCookie } from "./http/refresh-cookie.js";
 import type { KeyRing } from "./keys/key-ring.js";
+import type { Metrics } from "./metrics/metrics.js";
 import type { DeviceTrust } from "./security/device-trust.js";
+import type { RateLimits } from "./security/rate-limits.js";
 import type { Accounts } from "./services/accounts.js";
 import type { Lifecycle } from "./services/lifecycle.js";
 import type { RevocationFeed } from "./services/revocation-feed.js";
 import type { SessionStrategy } from "./services/session-strategy.js";
+import type { TokenIssuer } from "./services/token-issuer.js";
 import type { Storage } from "./storage/contract.js";
 import type { AccessTokens } from "./tokens/access-token.js";
 
@@ -23,6 +26,11 @@ export interface ServerContext {
   readonly sessions: SessionStrategy;
   readonly lifecycle: Lifecycle;
   readonly feed: RevocationFeed;
+  readonly tokens: TokenIssuer;
+  readonly limits: RateLimits;
+  readonly metrics: Metrics;
+  /** The OpenAPI document of the mounted endpoints, serialised once. */
+  readonly openApiJson: string;
   readonly cookie: RefreshCookie;
   readonly deviceCookie: DeviceCookie;
   readonly devices: DeviceTrust;

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TEST_DATABASES } from "../../../test-support/databases.js";
 import { listen, type RefreshMode } from "../src/index.js";
+import type { KyselyStorage } from "../src/storage/kysely-storage.js";
 import { createTestServer, GOOD_PASSWORD, refreshCookieOf, refreshWith, signUp, type TestServer } from "./test-server.js";
 
 let t: TestServer | undefined;
@@ -55,7 +56,7 @@ for (const database of TEST_DATABASES)
       const { cookie } = await signUp(t);
       // A session tens of thousands of rotations old: a forged secret used to cost a walk of
       // up to 10,000 HMACs on the main thread. Its tag now fails after one.
-      const db = (t.server.storage as unknown as { db: { updateTable(name: string): any } }).db;
+      const { db } = t.server.storage as unknown as KyselyStorage;
       await db.updateTable("sessions").set({ generation: 50_000 }).where("id", "=", sidOf(cookie)).execute();
       const forged = await refreshWith(t, forgedCookie(cookie));
       expect(forged.response.status).toBe(401);

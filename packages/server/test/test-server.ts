@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { POSTGRES_URL, type TestDatabase } from "../../../test-support/databases.js";
 import { createDatabase } from "../../../test-support/postgres.js";
 import { type AuthServer, type AuthServerOptions, createAuthServer, listen, type SecurityEvent } from "../src/index.js";
+import { type AuthServerInternals, internalsOf } from "../src/internals.js";
 
 /** A clock the test moves by hand. */
 export interface TestClock {
@@ -30,7 +31,8 @@ export interface TestServer {
   /** `http://127.0.0.1:PORT` — also the issuer and the allowed origin. */
   url: string;
   origin: string;
-  server: AuthServer;
+  /** The server, with its internals (storage, keys, options, routes) beside the public API. */
+  server: AuthServer & AuthServerInternals;
   clock: TestClock;
   /** Every security event, in order. */
   events: SecurityEvent[];
@@ -105,7 +107,7 @@ export async function createTestServer(overrides: TestServerOptions = {}): Promi
   return {
     url,
     origin: url,
-    server,
+    server: { ...server, ...internalsOf(server) },
     clock,
     events,
     logs,

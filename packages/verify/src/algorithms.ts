@@ -1,19 +1,14 @@
 import { createHmac, createPublicKey, createSecretKey, type KeyObject, timingSafeEqual, verify } from "node:crypto";
-import { P256_ORDER } from "@hush/protocol";
+import { P256_ORDER, type SigningAlgorithm } from "@hush/protocol";
 
-/** The algorithms Hush issues access tokens with. `none` is not, and never will be, one of them. */
-export const ALGORITHMS = ["EdDSA", "ES256", "RS256", "HS256"] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
+/** An algorithm a verifier may accept: one of `SIGNING_ALGORITHMS` of `@hush/protocol`. */
+export type Algorithm = SigningAlgorithm;
 
 /** A verification key, imported once and bound to exactly one algorithm. */
 export interface BoundKey {
   kid: string | undefined;
   alg: Algorithm;
   key: KeyObject;
-}
-
-export function isAlgorithm(value: unknown): value is Algorithm {
-  return typeof value === "string" && (ALGORITHMS as readonly string[]).includes(value);
 }
 
 // An ES256 signature's `s` must be in the lower half of the group (see `P256_ORDER`).

@@ -1,7 +1,5 @@
+import { MAX_TOKEN_LENGTH } from "@hush/protocol";
 import { TokenError } from "./token-error.js";
-
-/** Largest token accepted, in characters; larger ones are refused before any decoding. */
-export const MAX_TOKEN_LENGTH = 8192;
 
 const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 // The last character of an unpadded base64url string may only carry zero bits past the data:

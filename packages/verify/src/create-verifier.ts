@@ -1,5 +1,5 @@
-import { ACCESS_TOKEN_TYPE, type AccessTokenClaims } from "@hush/protocol";
-import { type Algorithm, type BoundKey, importJwks, importSecret, isAlgorithm, verifySignature } from "./algorithms.js";
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, isSigningAlgorithm, SIGNING_ALGORITHMS } from "@hush/protocol";
+import { type Algorithm, type BoundKey, importJwks, importSecret, verifySignature } from "./algorithms.js";
 import { type ParsedToken, parseCompact } from "./compact.js";
 import { type KeySource, RemoteJwks, StaticKeys } from "./key-source.js";
 import { DEFAULT_MAX_LIST_BYTES, RevocationList, type RevocationOptions, type RevocationStatus } from "./revocation-list.js";
@@ -43,9 +43,30 @@ export interface VerifierOptions {
   fetch?: typeof fetch;
 }
 
-/** Verifies one access token: resolves to its claims or rejects with a `TokenError`. */
+/**
+ * Verifies one access token: resolves to its claims or rejects with a `TokenError`. Made by
+ * `createVerifier()`.
+ */
 export interface Verifier {
   (token: string): Promise<Readonly<AccessTokenClaims>>;
+  /**
+   * The same check as `verify(token)`, answered at once whenever it can be: returns the frozen
+   * claims or throws a `TokenError` synchronously, and returns a promise only while a key has
+   * to be fetched. It is synchronous for a token verified before (cache hit; expiry and
+   * revocation are still checked), for every token with `keys` or `secret`, and with `jwksUrl`
+   * for a `kid` of a JWKS fetched less than `jwksMaxAgeSeconds` (default 600 s) ago. Otherwise
+   * one JWKS fetch (at most `fetchTimeoutMs`, default 5,000 ms) comes first: an unknown `kid`
+   * at most once per `jwksCooldownSeconds` (default 10 s); a known `kid` of an older set is
+   * still served if the fetch fails.
+   *
+   * For hot paths that must not pay a promise round trip per request — this package's guards
+   * use it. Code that can await should call `verify(token)`, which never throws synchronously.
+   *
+   * @example
+   * const result = verify.verifyNow(token); // throws TokenError with .code
+   * const claims = result instanceof Promise ? await result : result;
+   */
+  verifyNow(token: string): Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>>;
   /** Resolves once the first JWKS fetch and feed poll have finished (successfully or not). */
   readonly ready: Promise<void>;
   /** Stops background polling. */
@@ -61,16 +82,6 @@ export interface Verifier {
 
 const ASYMMETRIC: readonly Algorithm[] = ["EdDSA", "ES256", "RS256"];
 
-/** Where a verifier keeps its synchronous entry point, for the guards of this package. */
-export const VERIFY_NOW = Symbol.for("@hush/verify.verifyNow");
-
-/** Verifies with the synchronous path when `verify` is one of ours, else through its promise. */
-export function verifyMaybeSync(verify: Verifier, token: string): Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>> {
-  const now = (
-    verify as unknown as Record<symbol, ((t: string) => Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>>) | undefined>
-  )[VERIFY_NOW];
-  return now ? now(token) : verify(token);
-}
 const REQUIRED_STRINGS = ["sub", "jti", "client_id"] as const;
 
 function fail(name: string, requirement: string): never {
@@ -88,7 +99,8 @@ function isAccessTokenType(typ: unknown): boolean {
  * Creates a verifier of Hush access tokens for a resource server: no database, no call to the
  * auth server per request. It follows RFC 8725 and RFC 9068 — algorithms fixed by you and
  * bound per key (never taken from the token), `typ: at+jwt`, strict compact parsing, exact
- * `iss`, `aud`, `exp`/`nbf`/`iat` with a small leeway, tokens over 8 KiB refused unread, key
+ * `iss`, `aud`, `exp`/`nbf`/`iat` with a small leeway, tokens over 8 KiB (`MAX_TOKEN_LENGTH`
+ * characters) refused unread, key
  * headers (`jwk`, `jku`, `x5u`, `x5c`) ignored, any `crit` refused.
  *
  * @example
@@ -106,7 +118,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const requested: readonly unknown[] = options.algorithms ?? (options.secret !== undefined ? ["HS256"] : ASYMMETRIC);
   const algorithms = new Set<Algorithm>();
   for (const alg of requested) {
-    if (!isAlgorithm(alg)) fail("algorithms", `may hold only EdDSA, ES256, RS256, HS256 (got ${String(alg)})`);
+    if (!isSigningAlgorithm(alg)) fail("algorithms", `may hold only ${SIGNING_ALGORITHMS.join(", ")} (got ${String(alg)})`);
     algorithms.add(alg);
   }
   if (options.secret !== undefined && !algorithms.has("HS256")) fail("algorithms", "must include HS256 when a secret is given");
@@ -217,11 +229,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return Object.freeze(payload) as Readonly<AccessTokenClaims>;
   }
 
-  /**
-   * The whole check, synchronous whenever the key is at hand (always for configured keys, and
-   * for a known kid of a fresh JWKS); a promise only while a JWKS fetch is needed. Guards use it
-   * directly, so a cached token costs no promise round trip per request.
-   */
+  /** The whole check: `Verifier.verifyNow`, which documents when it is synchronous. */
   function verifyNow(token: string): Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>> {
     if (typeof token !== "string" || token === "") throw new TokenError("missing", "no token");
     const nowSeconds = now() / 1000;
@@ -232,7 +240,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     const parsed = parseCompact(token);
     const { header } = parsed;
-    if (!isAlgorithm(header.alg) || !algorithms.has(header.alg))
+    if (!isSigningAlgorithm(header.alg) || !algorithms.has(header.alg))
       throw new TokenError("unsupported_algorithm", `alg ${String(header.alg)} is not accepted`);
     if (!isAccessTokenType(header.typ)) throw new TokenError("wrong_type", "typ must be at+jwt");
     // No JWS extension is understood, so any critical one is refused (RFC 7515 §4.1.11),
@@ -257,11 +265,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return claims;
   }
 
-  const verify = (async (token: string) => verifyNow(token)) as Verifier;
-  Object.defineProperty(verify, VERIFY_NOW, { value: verifyNow });
-  Object.defineProperty(verify, "ready", { value: Promise.all([keysReady, revocations?.ready]).then(() => undefined) });
-  Object.defineProperty(verify, "close", { value: () => revocations?.stop() });
-  Object.defineProperty(verify, "pollRevocations", { value: async () => revocations?.poll() });
-  Object.defineProperty(verify, "revocations", { value: revocations?.status });
-  return verify;
+  const verify: Verifier = Object.assign(async (token: string) => verifyNow(token), {
+    verifyNow,
+    ready: Promise.all([keysReady, revocations?.ready]).then(() => undefined),
+    close: () => revocations?.stop(),
+    pollRevocations: async () => revocations?.poll(),
+    revocations: revocations?.status,
+  });
+  return Object.freeze(verify);
 }

@@ -1,5 +1,5 @@
-import type { AccessTokenClaims, ErrorBody } from "@hush/protocol";
-import { type Verifier, verifyMaybeSync } from "./create-verifier.js";
+import { type AccessTokenClaims, type ErrorBody, parseBearer } from "@hush/protocol";
+import type { Verifier } from "./create-verifier.js";
 import { isTokenError } from "./token-error.js";
 
 /** Options every guard takes. */
@@ -14,8 +14,6 @@ export interface GuardOptions {
 export type GuardResult =
   | { ok: true; claims: Readonly<AccessTokenClaims> }
   | { ok: false; status: 401 | 403 | 503; headers: Record<string, string>; body: ErrorBody };
-
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /** The `WWW-Authenticate` value of RFC 6750 §3: bare for a missing token, with an error code otherwise. */
 export function bearerChallenge(error?: "invalid_token" | "insufficient_scope", scope?: string): string {
@@ -64,11 +62,11 @@ export function authenticateNow(
   options: GuardOptions = {},
 ): GuardResult | Promise<GuardResult> {
   if (!authorization) return refuse(401, "invalid_token", "An access token is required.", bearerChallenge());
-  const match = BEARER.exec(authorization);
-  if (!match?.[1]) return refuse(401, "invalid_token", "The Authorization header is not a bearer token.", bearerChallenge("invalid_token"));
+  const token = parseBearer(authorization);
+  if (!token) return refuse(401, "invalid_token", "The Authorization header is not a bearer token.", bearerChallenge("invalid_token"));
   let verified: Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>>;
   try {
-    verified = verifyMaybeSync(verify, match[1]);
+    verified = verify.verifyNow(token);
   } catch (error) {
     return rejected(error, options);
   }

@@ -1,7 +1,6 @@
 export type { AccessTokenClaims } from "@hush/protocol";
+export { MAX_TOKEN_LENGTH, SIGNING_ALGORITHMS as ALGORITHMS } from "@hush/protocol";
 export type { Algorithm } from "./algorithms.js";
-export { ALGORITHMS } from "./algorithms.js";
-export { MAX_TOKEN_LENGTH } from "./compact.js";
 export type { Verifier, VerifierOptions } from "./create-verifier.js";
 export { createVerifier } from "./create-verifier.js";
 export type { GuardOptions, GuardResult } from "./guard-core.js";

@@ -1,5 +1,6 @@
 import { configFromEnv } from "../config/env-config.js";
 import { createAuthServer } from "../create-auth-server.js";
+import { internalsOf } from "../internals.js";
 import { listen } from "../node/listen.js";
 import type { Command } from "./command.js";
 
@@ -16,7 +17,7 @@ HUSH_LOG_LEVEL (see the README's configuration table). Stops cleanly on SIGINT a
     const { listen: where, options } = configFromEnv(io.env, (message) => io.err(`warning: ${message}`));
     const server = await createAuthServer(options);
     const listening = await listen(server, where.port, where.host);
-    io.out(`hush: listening on ${listening.url} (issuer ${server.options.issuer})`);
+    io.out(`hush: listening on ${listening.url} (issuer ${internalsOf(server).options.issuer})`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once("SIGINT", stop);

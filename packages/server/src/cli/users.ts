@@ -1,4 +1,4 @@
-import { isHushError } from "../http/hush-error.js";
+import { isHushError } from "../errors.js";
 import { UnknownSubjectError } from "../services/admin.js";
 import type { Command } from "./command.js";
 import { openServicesFromEnv } from "./open-services.js";

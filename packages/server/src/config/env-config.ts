@@ -155,6 +155,7 @@ export function configFromEnv(env: Env, warn: (message: string) => void): { list
     keyActivationDelaySeconds: env.HUSH_KEY_ACTIVATION_DELAY === "0" ? 0 : duration(env, "HUSH_KEY_ACTIVATION_DELAY"),
     keyReloadSeconds: duration(env, "HUSH_KEY_RELOAD"),
     pruneIntervalSeconds: env.HUSH_PRUNE_INTERVAL === "0" ? 0 : duration(env, "HUSH_PRUNE_INTERVAL"),
+    reauthWindowSeconds: duration(env, "HUSH_REAUTH_WINDOW"),
     allowedOrigins,
     cookieSameSite,
     passwordMinLength: integer(env, "HUSH_PASSWORD_MIN_LENGTH", 1, 256),

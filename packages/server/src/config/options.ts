@@ -1,10 +1,11 @@
+import { SIGNING_ALGORITHMS } from "@hush/protocol";
 import type { Logger } from "pino";
 import type { SecurityEvent } from "../events/security-events.js";
 import { type RateLimitSettings, resolveRateLimits } from "../security/rate-limits.js";
 import type { PoolSettings } from "../storage/open-storage.js";
 
-/** Algorithms an access token may be signed with. One is chosen per deployment. */
-export const SIGNING_ALGORITHMS = ["EdDSA", "ES256", "RS256", "HS256"] as const;
+/** Algorithms an access token may be signed with (one per deployment); the list lives in @hush/protocol. */
+export { SIGNING_ALGORITHMS };
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 /** `rotating`: stored sessions, rotation and reuse detection. `stateless`: signed refresh JWTs. */
@@ -51,6 +52,8 @@ export interface AuthServerOptions {
   keyReloadSeconds?: number;
   /** How often the janitor deletes ended sessions and expired revocations, in seconds; 0 turns it off. Default 300. */
   pruneIntervalSeconds?: number;
+  /** How recent a sign-in must be for sensitive operations, in seconds. Default 600. */
+  reauthWindowSeconds?: number;
   /** Browser origins allowed to call cookie endpoints, besides the issuer's own origin. */
   allowedOrigins?: readonly string[];
   /** Default `Strict`. `None` is accepted only with an explicit cross-site setup. */
@@ -93,6 +96,7 @@ export interface ResolvedOptions {
   readonly keyActivationDelaySeconds: number;
   readonly keyReloadSeconds: number;
   readonly pruneIntervalSeconds: number;
+  readonly reauthWindowSeconds: number;
   readonly allowedOrigins: ReadonlySet<string>;
   readonly cookieSameSite: CookieSameSite;
   readonly passwordMinLength: number;
@@ -195,6 +199,7 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
     keyActivationDelaySeconds: positiveInteger("keyActivationDelaySeconds", options.keyActivationDelaySeconds, 60, 0),
     keyReloadSeconds: positiveInteger("keyReloadSeconds", options.keyReloadSeconds, 30),
     pruneIntervalSeconds: positiveInteger("pruneIntervalSeconds", options.pruneIntervalSeconds, 300, 0),
+    reauthWindowSeconds: positiveInteger("reauthWindowSeconds", options.reauthWindowSeconds, 600),
     allowedOrigins,
     cookieSameSite,
     passwordMinLength,

@@ -1,4 +1,7 @@
+import type { ErrorCode } from "@hush/protocol";
 import type { Logger } from "pino";
+import type { LimitName } from "../security/rate-limits.js";
+import type { RevokeReason } from "../storage/contract.js";
 
 /** Every kind of security event of API.md §8. */
 export type SecurityEventType =
@@ -17,6 +20,21 @@ export type SecurityEventType =
   | "key_rotated"
   | "rate_limited";
 
+/** Why a login or password check failed. */
+export type LoginFailureReason = "wrong_password" | "unknown_email" | "suspended" | "wrong_current_password";
+
+/**
+ * The `reason` of an event: a closed set, never prose, so alerts can switch on it — a failed
+ * login's cause, a rate limit's name, why a session ended, who acted, or a refused refresh's code.
+ */
+export type SecurityEventReason =
+  | LoginFailureReason
+  | LimitName
+  | RevokeReason
+  | "own_session"
+  | "by_operator"
+  | Extract<ErrorCode, "invalid_refresh_token" | "session_revoked">;
+
 /**
  * One security event, as logged and as handed to `onEvent`. It never holds a password, token,
  * cookie value or secret: only ids, the email, and request metadata.
@@ -33,7 +51,11 @@ export interface SecurityEvent {
   /** A trusted device's id (from its device cookie), for its own failed-login limit. */
   deviceId?: string;
   /** Why: a failed login's cause, a revocation's reason, a rate limit's name. */
-  reason?: string;
+  reason?: SecurityEventReason;
+  /** For `logout_all`: how many sessions ended. */
+  count?: number;
+  /** For `key_rotated`: when the new key starts signing (ISO 8601). */
+  activatesAt?: string;
   /** For `refresh_token_reused`: milliseconds between the rotation and the replay. */
   msSinceRotation?: number;
   kid?: string;

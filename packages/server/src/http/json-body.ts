@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { HushError } from "./hush-error.js";
+import { HushError } from "../errors.js";
 
 /** Largest request body accepted, in bytes (API.md §2). */
 export const MAX_BODY_BYTES = 16 * 1024;

@@ -7,6 +7,7 @@ import {
   type KeyObject,
   randomBytes,
 } from "node:crypto";
+import { isSigningAlgorithm } from "@hush/protocol";
 import type { SigningAlgorithm } from "../config/options.js";
 import type { SigningKeyRecord, Storage } from "../storage/contract.js";
 import type { SecretBox } from "./secret-box.js";
@@ -36,10 +37,6 @@ function generateKeyMaterial(alg: SigningAlgorithm): { privateDer: Uint8Array; p
         ? generateKeyPairSync("ec", { namedCurve: "P-256" })
         : generateKeyPairSync("rsa", { modulusLength: 2048 });
   return { privateDer: pair.privateKey.export({ format: "der", type: "pkcs8" }), publicKey: pair.publicKey };
-}
-
-function isSigningAlgorithm(alg: string): alg is SigningAlgorithm {
-  return alg === "EdDSA" || alg === "ES256" || alg === "RS256" || alg === "HS256";
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { PASSWORD_MAX_LENGTH } from "../config/options.js";
-import { HushError } from "../http/hush-error.js";
+import { HushError } from "../errors.js";
 
 const COMMON_PASSWORDS_FILE = new URL("../../assets/common-passwords.txt", import.meta.url);
 

@@ -1,12 +1,11 @@
 import { ACCESS_TOKEN_HEADER, type AccessTokenClaims } from "@hush/protocol";
+import { invalidToken, missingToken } from "../errors.js";
 import { errorResponse, toHushError } from "../http/error-response.js";
-import { HushError } from "../http/hush-error.js";
 import { checkCsrf } from "../security/csrf.js";
 import type { ServerContext } from "../server-context.js";
 import { requestMetaOf } from "../services/request-meta.js";
 import type { UserRecord } from "../storage/contract.js";
-import { invalidToken } from "../tokens/access-token.js";
-import { bearerToken, stampOf } from "./guards.js";
+import { bearerToken, liveUserOf } from "./guards.js";
 
 /** Options of `server.protect()`. */
 export interface ProtectOptions {
@@ -41,29 +40,22 @@ export function createProtect(ctx: ServerContext) {
     const token = bearerToken(request.headers.get("authorization") ?? undefined);
     if (token) {
       const checked = await ctx.accessTokens.check(token, now);
-      if (checked.ok) {
-        const user = await ctx.sessions.liveUser(checked.claims.sub, checked.claims.sid, stampOf(checked.claims));
-        if (!user) throw invalidToken("The session of this access token has ended.");
-        return { auth: { claims: checked.claims, user }, headers: {} };
-      }
+      if (checked.ok) return { auth: await liveUserOf(ctx, checked.claims), headers: {} };
       // Only an expired genuine token may be replaced; a forged one is simply refused.
       if (!checked.expired || !options.assistRefresh) throw invalidToken(checked.expired ? "The access token has expired." : undefined);
     }
-    const missing = () =>
-      new HushError("invalid_token", "An access token is required.", {
-        "www-authenticate": token ? 'Bearer error="invalid_token"' : "Bearer",
-      });
-    if (!options.assistRefresh) throw missing();
+    // A missing token gets a bare challenge; an expired one that cannot be replaced, invalid_token.
+    const refuse = () => (token ? invalidToken("An access token is required.") : missingToken());
+    if (!options.assistRefresh) throw refuse();
     const refreshToken = ctx.cookie.read(request.headers.get("cookie"));
-    if (!refreshToken || checkCsrf(request.headers, ctx.options.allowedOrigins)) throw missing();
+    if (!refreshToken || checkCsrf(request.headers, ctx.options.allowedOrigins)) throw refuse();
     const meta = requestMetaOf(request.headers, remoteAddress, ctx.options.trustProxy);
-    const outcome = await ctx.sessions.refresh(refreshToken, meta, now + ctx.options.accessTokenTtlSeconds * 1000);
-    const access = await ctx.accessTokens.issue(outcome.user, outcome, ctx.options.now());
+    const { user, access, refresh } = await ctx.tokens.refresh(refreshToken, meta);
     return {
-      auth: { claims: access.claims, user: outcome.user },
+      auth: { claims: access.claims, user },
       headers: {
         [ACCESS_TOKEN_HEADER]: access.token,
-        "set-cookie": ctx.cookie.set(outcome.refreshToken, outcome.cookieMaxAgeSeconds),
+        "set-cookie": ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds),
         "cache-control": "no-store",
       },
     };

@@ -1,8 +1,7 @@
 import type { PublicUser, TokenResponse } from "@hush/protocol";
 import type { ServerContext } from "../server-context.js";
-import type { IssuedRefresh } from "../services/session-strategy.js";
+import type { IssuedTokens } from "../services/token-issuer.js";
 import type { UserRecord } from "../storage/contract.js";
-import type { IssuedAccessToken } from "../tokens/access-token.js";
 
 /** The user as the API shows it: never the hash, stamp or suspension details. */
 export function publicUser(user: UserRecord): PublicUser {
@@ -13,14 +12,8 @@ export function publicUser(user: UserRecord): PublicUser {
  * The token response of API.md §2: body, the refresh cookie (first, then any `extraCookies`),
  * and `Cache-Control: no-store` so no cache ever keeps a token.
  */
-export function tokenResponse(
-  ctx: ServerContext,
-  status: 200 | 201,
-  user: UserRecord,
-  access: IssuedAccessToken,
-  refresh: IssuedRefresh,
-  extraCookies: readonly string[] = [],
-): Response {
+export function tokenResponse(ctx: ServerContext, status: 200 | 201, tokens: IssuedTokens, extraCookies: readonly string[] = []): Response {
+  const { user, access, refresh } = tokens;
   const body: TokenResponse = { accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn, user: publicUser(user) };
   const headers: [string, string][] = [
     ["content-type", "application/json; charset=utf-8"],

@@ -1,5 +1,5 @@
 import { CSRF_HEADER } from "@hush/protocol";
-import { HushError } from "../http/hush-error.js";
+import { HushError } from "../errors.js";
 
 /**
  * The CSRF check of every cookie endpoint (API.md §3), in this order:

@@ -1,6 +1,7 @@
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { parseDurationSeconds } from "../config/durations.js";
-import { HushError } from "../http/hush-error.js";
+import { HushError } from "../errors.js";
+import type { RateLimiterSpec } from "../storage/contract.js";
 
 /** A limit: at most `points` events in any `durationSeconds` window. */
 export interface RateLimit {
@@ -79,39 +80,23 @@ export class RateLimits {
   ) {}
 
   /**
-   * Creates the limiters: in memory for one instance (SQLite), or in a PostgreSQL table shared
-   * by every instance (`pgPool` given), so that a limit holds across instances.
+   * Creates the limiters: in memory for one instance, or through `shared` — the storage's own
+   * limiters (PostgreSQL), whose counters every instance shares — so that a limit holds across
+   * instances.
    */
   static async create(
     settings: RateLimitSettings | false,
     onLimited: (name: LimitName, key: string) => void,
-    pgPool?: unknown,
+    shared?: (spec: RateLimiterSpec) => Promise<RateLimiterAbstract>,
   ): Promise<RateLimits> {
     if (!settings) return new RateLimits(undefined, onLimited);
     const limiters = new Map<LimitName, RateLimiterAbstract>();
-    let tableCreated = false;
     for (const name of Object.keys(settings) as LimitName[]) {
-      const base = { keyPrefix: name, points: settings[name].points, duration: settings[name].durationSeconds };
-      if (!pgPool) {
-        limiters.set(name, new RateLimiterMemory(base));
-        continue;
-      }
-      // The library creates its table, then calls back — synchronously when told the table exists.
-      const limiter = await new Promise<RateLimiterPostgres>((resolve, reject) => {
-        let created: RateLimiterPostgres | undefined;
-        let readyEarly = false;
-        created = new RateLimiterPostgres(
-          { ...base, storeClient: pgPool, storeType: "pool", tableName: "hush_rate_limits", tableCreated, clearExpiredByTimeout: true },
-          (error?: unknown) => {
-            if (error) reject(error);
-            else if (created) resolve(created);
-            else readyEarly = true;
-          },
-        );
-        if (readyEarly) resolve(created);
-      });
-      tableCreated = true;
-      limiters.set(name, limiter);
+      const spec = { keyPrefix: name, points: settings[name].points, durationSeconds: settings[name].durationSeconds };
+      limiters.set(
+        name,
+        shared ? await shared(spec) : new RateLimiterMemory({ keyPrefix: name, points: spec.points, duration: spec.durationSeconds }),
+      );
     }
     return new RateLimits(limiters, onLimited);
   }

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { ResolvedOptions } from "../config/options.js";
+import { HushError } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
-import { HushError } from "../http/hush-error.js";
 import type { Credentials } from "../http/schemas.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, type PasswordPolicy } from "../passwords/password-policy.js";
 import type { PasswordAttempts } from "../security/password-attempts.js";
-import type { RateLimits } from "../security/rate-limits.js";
 import { EmailTakenError, type Storage, type UserRecord } from "../storage/contract.js";
 import type { RequestMeta } from "./request-meta.js";
 
@@ -16,19 +15,17 @@ export class Accounts {
     private readonly storage: Storage,
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
-    private readonly limits: RateLimits,
     private readonly attempts: PasswordAttempts,
     private readonly events: SecurityEvents,
     private readonly options: ResolvedOptions,
   ) {}
 
-  /** Creates an account. Throws `weak_password`, `email_taken` or `rate_limited`. */
-  async signup({ email, password }: Credentials, meta: RequestMeta): Promise<UserRecord> {
-    await this.limits.consume("signupsPerIp", meta.clientKey);
+  /** Creates an account (the HTTP edge has counted the per-client limit). Throws `weak_password` or `email_taken`. */
+  signup({ email, password }: Credentials, meta: RequestMeta): Promise<UserRecord> {
     return this.createAccount(email, password, meta);
   }
 
-  /** Creates an account without the per-IP limit (operators, and `signup` after its limit). */
+  /** Creates an account (operators, and `signup`). */
   async createAccount(rawEmail: string, password: string, meta: RequestMeta | undefined): Promise<UserRecord> {
     const email = rawEmail.trim().toLowerCase();
     const normalized = normalizePassword(password);
@@ -60,7 +57,6 @@ export class Accounts {
    * browser's device cookie, which moves it from the account's failure limit to its own.
    */
   async login({ email, password }: Credentials, meta: RequestMeta, deviceToken?: string): Promise<UserRecord> {
-    await this.limits.consume("loginsPerIp", meta.clientKey);
     const attempt = await this.attempts.reserve(email, deviceToken);
     const normalized = normalizePassword(password);
     const user = await this.storage.findUserByEmail(email);

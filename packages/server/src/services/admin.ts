@@ -1,5 +1,5 @@
+import { HushError } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
-import { HushError } from "../http/hush-error.js";
 import { emailSchema } from "../http/schemas.js";
 import type { KeyRing, LoadedKey } from "../keys/key-ring.js";
 import type { SessionRecord, Storage, UserRecord } from "../storage/contract.js";
@@ -63,13 +63,13 @@ export class Admin {
     const found = await this.storage.findSessionWithUser(sessionId);
     if (!found || found.session.revokedAt !== null) throw new UnknownSubjectError(`no live session with id ${sessionId}`);
     await this.storage.revokeSession(sessionId, "user_revoked", this.now());
-    this.events.emit({ type: "session_revoked", userId: found.user.id, sessionId, reason: "revoked by operator" });
+    this.events.emit({ type: "session_revoked", userId: found.user.id, sessionId, reason: "by_operator" });
   }
 
   /** Publishes the next signing key (see `KeyRing.rotate`). */
   async rotateKeys(): Promise<LoadedKey> {
     const key = await this.keys.rotate();
-    this.events.emit({ type: "key_rotated", kid: key.kid, reason: `signs from ${new Date(key.activatesAt).toISOString()}` });
+    this.events.emit({ type: "key_rotated", kid: key.kid, activatesAt: new Date(key.activatesAt).toISOString() });
     return key;
   }
 }

@@ -1,6 +1,6 @@
 import type { ResolvedOptions } from "../config/options.js";
+import { HushError } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
-import { HushError } from "../http/hush-error.js";
 import type { PasswordChange } from "../http/schemas.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, type PasswordPolicy } from "../passwords/password-policy.js";
@@ -34,7 +34,8 @@ export class Lifecycle {
       userId: user.id,
       ip: meta?.ip,
       userAgent: meta?.userAgent ?? undefined,
-      reason: `${revoked.length} sessions`,
+      reason: "logout_all",
+      count: revoked.length,
     });
   }
 
@@ -79,7 +80,7 @@ export class Lifecycle {
   /** Sets a password without knowing the old one (an operator's act): every session ends. */
   async setPassword(user: UserRecord, password: string): Promise<void> {
     await this.replacePassword(user, password, undefined);
-    this.events.emit({ type: "password_changed", userId: user.id, reason: "set by operator" });
+    this.events.emit({ type: "password_changed", userId: user.id, reason: "by_operator" });
   }
 
   async suspend(user: UserRecord): Promise<void> {

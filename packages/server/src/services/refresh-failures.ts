@@ -1,5 +1,5 @@
+import { HushError, isHushError } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
-import { HushError, isHushError } from "../http/hush-error.js";
 import type { RateLimits } from "../security/rate-limits.js";
 import type { RequestMeta } from "./request-meta.js";
 
@@ -18,7 +18,8 @@ export async function refusedRefresh(
 ): Promise<unknown> {
   if (!isHushError(error) || error.status !== 401) return error;
   if (error.code !== "refresh_token_reused") {
-    events.emit({ type: "refresh_failed", reason: error.code, sessionId, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
+    const reason = error.code === "session_revoked" ? "session_revoked" : "invalid_refresh_token";
+    events.emit({ type: "refresh_failed", reason, sessionId, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
   }
   try {
     await limits.consume("failedRefreshesPerIp", meta.clientKey);

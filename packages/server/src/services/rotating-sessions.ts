@@ -1,6 +1,6 @@
 import type { ResolvedOptions } from "../config/options.js";
+import { HushError, invalidRefreshToken, sessionRevoked } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
-import { HushError } from "../http/hush-error.js";
 import type { RateLimits } from "../security/rate-limits.js";
 import type { RetiredSecret, RevokeReason, SessionRecord, Storage, UserRecord } from "../storage/contract.js";
 import {
@@ -15,14 +15,6 @@ import {
 import { refusedRefresh } from "./refresh-failures.js";
 import type { RequestMeta } from "./request-meta.js";
 import type { IssuedRefresh, RefreshOutcome, SessionListing, SessionStrategy } from "./session-strategy.js";
-
-export function invalidRefreshToken(message = "The refresh token is missing, invalid or expired."): HushError {
-  return new HushError("invalid_refresh_token", message);
-}
-
-export function sessionRevoked(): HushError {
-  return new HushError("session_revoked", "This session has ended. Sign in again.");
-}
 
 /**
  * Most retired secrets remembered for the grace: far more rotations than tabs and retries make

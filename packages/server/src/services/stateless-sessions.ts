@@ -1,13 +1,12 @@
 import type { ResolvedOptions } from "../config/options.js";
+import { HushError, invalidRefreshToken, sessionRevoked } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
-import { HushError } from "../http/hush-error.js";
 import type { RateLimits } from "../security/rate-limits.js";
 import type { Storage, UserRecord } from "../storage/contract.js";
 import { newSessionId } from "../tokens/refresh-token.js";
 import type { StatelessRefreshTokens } from "../tokens/stateless-refresh-token.js";
 import { refusedRefresh } from "./refresh-failures.js";
 import type { RequestMeta } from "./request-meta.js";
-import { invalidRefreshToken, sessionRevoked } from "./rotating-sessions.js";
 import type { IssuedRefresh, RefreshOutcome, SessionListing, SessionStrategy } from "./session-strategy.js";
 
 /**

@@ -1,8 +1,11 @@
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
+
 /**
  * The storage contract: the few domain-shaped operations the server needs, each stating how it
  * behaves under concurrent calls. One Kysely implementation serves SQLite and PostgreSQL, and
  * both run the same conformance suite (`storage-conformance.test-helpers.ts`).
- * Times are milliseconds since the epoch.
+ * Times are milliseconds since the epoch. A method that cannot reach the database rejects with
+ * `StorageUnavailableError` (see `unavailable.ts`), whatever the database.
  */
 
 export interface UserRecord {
@@ -98,9 +101,19 @@ export interface PoolStats {
   waiting: number;
 }
 
+/** A limiter's shape: at most `points` events per key in any `durationSeconds`. */
+export interface RateLimiterSpec {
+  keyPrefix: string;
+  points: number;
+  durationSeconds: number;
+}
+
 export interface Storage {
-  /** The PostgreSQL pool, for stores that share the database (rate-limit counters); absent on SQLite. */
-  readonly sharedPool?: unknown;
+  /**
+   * A rate limiter whose counters live in this database, shared by every instance (PostgreSQL);
+   * absent where one process owns the database (SQLite), which counts in memory.
+   */
+  createRateLimiter?(spec: RateLimiterSpec): Promise<RateLimiterAbstract>;
   /** Connection pool use (PostgreSQL); absent on SQLite. */
   poolStats?(): PoolStats;
   /** Creates the schema or brings it up to date. Idempotent. */

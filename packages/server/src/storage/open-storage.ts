@@ -4,8 +4,10 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from "kysely";
 import type { Storage } from "./contract.js";
 import { KyselyStorage } from "./kysely-storage.js";
+import { postgresRateLimiters } from "./postgres-rate-limiter.js";
 import type { Database } from "./schema.js";
 import { withStatementCache } from "./sqlite-statement-cache.js";
+import { withUnavailableErrors } from "./unavailable.js";
 
 /** Where a database URL points: a SQLite file (or memory) or a PostgreSQL server. */
 export type DatabaseLocation = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
@@ -75,7 +77,7 @@ async function openPostgres(
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool }), log: kyselyLog(observer) });
   const storage = new KyselyStorage(db);
   return Object.assign(storage, {
-    sharedPool: pgPool,
+    createRateLimiter: postgresRateLimiters(pgPool),
     poolStats: () => ({ total: pgPool.totalCount, idle: pgPool.idleCount, waiting: pgPool.waitingCount }),
   });
 }
@@ -116,6 +118,9 @@ export async function openStorage(
 ): Promise<Storage> {
   const location = parseDatabaseUrl(url);
   if (!location) throw new Error(`unsupported database URL (use sqlite:PATH, sqlite::memory: or postgres://…)`);
-  if (location.kind === "sqlite") return openSqlite(location.path, options.observer);
-  return openPostgres(location.url, options.pool ?? {}, options.observer, options.onPoolError ?? (() => undefined));
+  const storage =
+    location.kind === "sqlite"
+      ? openSqlite(location.path, options.observer)
+      : await openPostgres(location.url, options.pool ?? {}, options.observer, options.onPoolError ?? (() => undefined));
+  return withUnavailableErrors(storage);
 }

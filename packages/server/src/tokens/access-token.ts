@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, DEFAULT_CLIENT_ID } from "@hush/protocol";
+import { ACCESS_TOKEN_TYPE, type AccessTokenClaims, DEFAULT_CLIENT_ID, MAX_TOKEN_LENGTH } from "@hush/protocol";
 import { type JWTHeaderParameters, errors as joseErrors, jwtVerify } from "jose";
 import { type ResolvedOptions, SIGNING_ALGORITHMS } from "../config/options.js";
-import { HushError } from "../http/hush-error.js";
+import { invalidToken } from "../errors.js";
 import type { KeyRing } from "../keys/key-ring.js";
 import { signCompactJws } from "./jws-signer.js";
 
@@ -70,7 +70,7 @@ export class AccessTokens {
 
   /** Like `verify`, but tells an expired (otherwise genuine) token from an invalid one. */
   async check(token: string, now: number): Promise<{ ok: true; claims: AccessTokenClaims } | { ok: false; expired: boolean }> {
-    if (token.length > 8192) return { ok: false, expired: false };
+    if (token.length > MAX_TOKEN_LENGTH) return { ok: false, expired: false };
     try {
       const { payload } = await jwtVerify(
         token,
@@ -102,9 +102,4 @@ export class AccessTokens {
       };
     }
   }
-}
-
-/** The 401 for a bad bearer token, with the RFC 6750 challenge. */
-export function invalidToken(message = "The access token is invalid."): HushError {
-  return new HushError("invalid_token", message, { "www-authenticate": 'Bearer error="invalid_token"' });
 }
