@@ -28,6 +28,20 @@ function setUp(browser: ReturnType<typeof installFakeBrowser>, refuse = false) {
   return { browser, store, life, told, refresher };
 }
 
+/** A Web Lock that another tab holds until the returned function grants it. */
+function holdLock(): () => void {
+  let release = () => {};
+  vi.stubGlobal("navigator", {
+    locks: {
+      request: (_name: string, _options: unknown, callback: () => Promise<unknown>) =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }).then(callback),
+    },
+  });
+  return () => release();
+}
+
 describe("createRefresher", () => {
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -93,18 +107,22 @@ describe("createRefresher", () => {
 
   it("uses the token another tab refreshed while this one waited for the lock, without a request", async () => {
     const browser = installFakeBrowser();
-    let grant = () => {};
-    vi.stubGlobal("navigator", {
-      locks: {
-        request: (_name: string, _options: unknown, callback: () => Promise<unknown>) =>
-          new Promise<void>((resolve) => {
-            grant = resolve;
-          }).then(callback),
-      },
-    });
+    const grant = holdLock();
     const { refresher, store } = setUp(browser);
     const result = refresher.refresh();
     const peers = readToken(makeToken({ sub: "u1", sid: "s1" }))!;
+    store.set(peers);
+    grant();
+    expect(await result).toBe(peers.token);
+    expect(browser.count("POST", REFRESH)).toBe(0);
+  });
+
+  it("uses a short-lived peer token too while more than half its life is left (tokens of seconds, not minutes)", async () => {
+    const browser = installFakeBrowser();
+    const grant = holdLock();
+    const { refresher, store } = setUp(browser);
+    const result = refresher.refresh();
+    const peers = readToken(makeToken({ sub: "u1", sid: "s1", ttlSeconds: 6 }))!;
     store.set(peers);
     grant();
     expect(await result).toBe(peers.token);

@@ -12,8 +12,18 @@ export const REFRESH_RETRIES = 4;
 export const REFRESH_RETRY_BASE_MS = 500;
 /** Longest wait between two attempts at one refresh, in ms. */
 export const REFRESH_RETRY_MAX_MS = 8_000;
-/** A token that another tab refreshed while this one waited for the lock is used, not refreshed again, with more than this left, in ms. */
+/**
+ * A token that another tab refreshed while this one waited for the lock is used, not refreshed
+ * again, with more than this left (in ms) — or, for short-lived tokens, more than half its life.
+ */
 export const PEER_TOKEN_MIN_LIFE_MS = 10_000;
+/** Share of a token's life that must be left for a peer's token to be used (see `PEER_TOKEN_MIN_LIFE_MS`). */
+export const PEER_TOKEN_MIN_LIFE_SHARE = 0.5;
+
+/** How much life a peer's token must have left to be used instead of refreshing again, in ms. */
+function peerMinLifeMs(token: { exp: number; iat: number }): number {
+  return Math.min(PEER_TOKEN_MIN_LIFE_MS, (token.exp - token.iat) * PEER_TOKEN_MIN_LIFE_SHARE);
+}
 
 /** What the refresher tells the client. */
 export interface RefreshHooks {
@@ -88,7 +98,7 @@ export function createRefresher(
         inflight = withLock(lockName, lockWaitMs, life, async () => {
           // Another tab refreshed while we waited for the lock: use its token.
           const now = store.get();
-          if (now && now !== before && now.exp - store.serverNow() > PEER_TOKEN_MIN_LIFE_MS) return now.token;
+          if (now && now !== before && now.exp - store.serverNow() > peerMinLifeMs(now)) return now.token;
           return request();
         }).finally(() => {
           inflight = undefined;

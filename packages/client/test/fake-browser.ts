@@ -18,10 +18,10 @@ export type Handler = (request: Request) => Response | Promise<Response>;
 const TTL_SECONDS = 600;
 
 /** A JWT-shaped access token (unsigned: the client never verifies, it only reads claims). */
-export function makeToken(claims: { sub: string; sid: string; iatOffsetSeconds?: number }): string {
+export function makeToken(claims: { sub: string; sid: string; iatOffsetSeconds?: number; ttlSeconds?: number }): string {
   const iat = Math.floor(Date.now() / 1000) + (claims.iatOffsetSeconds ?? 0);
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  return `${encode({ alg: "none", typ: "at+jwt" })}.${encode({ sub: claims.sub, sid: claims.sid, iat, exp: iat + TTL_SECONDS })}.sig`;
+  return `${encode({ alg: "none", typ: "at+jwt" })}.${encode({ sub: claims.sub, sid: claims.sid, iat, exp: iat + (claims.ttlSeconds ?? TTL_SECONDS) })}.sig`;
 }
 
 export const userOf = (id: string) => ({ id, email: `${id}@example.com`, createdAt: "2025-01-01T00:00:00.000Z" });

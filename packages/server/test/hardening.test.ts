@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { connect } from "node:net";
 import { dirname } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TEST_DATABASES } from "../../../test-support/databases.js";
@@ -146,6 +147,26 @@ for (const database of TEST_DATABASES)
       expect(t.logs.some((line) => line.includes("janitor: pruned"))).toBe(true);
     });
   });
+
+describe("request bodies that never finish", () => {
+  it("treat a client that disconnects mid-body as its own error, never an unhandled one", async () => {
+    t = await createTestServer({ rateLimits: false });
+    const { port } = new URL(t.url);
+    for (const framing of ['content-length: 40\r\n\r\n{"email":', "transfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n"]) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(port), "127.0.0.1", () => {
+          socket.write(`POST /auth/signup HTTP/1.1\r\nhost: 127.0.0.1\r\nx-hush-csrf: 1\r\ncontent-type: application/json\r\n${framing}`);
+          setTimeout(() => socket.destroy(), 100);
+        });
+        socket.on("close", () => resolve());
+        socket.on("error", () => resolve());
+      });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(t.logs.filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+  });
+});
 
 const MODES: RefreshMode[] = ["rotating", "stateless"];
 for (const database of TEST_DATABASES)

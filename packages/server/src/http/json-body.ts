@@ -13,7 +13,14 @@ async function readLimited(request: Request): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client went away mid-body (or sent broken chunked framing): its request, not a fault of ours.
+      throw new HushError("invalid_request", "The request body could not be read.");
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
@@ -41,6 +48,11 @@ function isJson(contentType: string | null): boolean {
 export async function readJsonBody<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
   if (!isJson(request.headers.get("content-type"))) {
     throw new HushError("unsupported_media_type", "The request body must be JSON (Content-Type: application/json).");
+  }
+  // Bodies are never decompressed: one claimed to be encoded is refused, not read as plain JSON.
+  const encoding = request.headers.get("content-encoding")?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") {
+    throw new HushError("unsupported_media_type", "Request bodies must not be content-encoded.");
   }
   const bytes = await readLimited(request);
   let value: unknown;
