@@ -1,4 +1,5 @@
 import { configFromEnv } from "../config/env-config.js";
+import { settingsHelp } from "../config/settings.js";
 import { createAuthServer } from "../create-auth-server.js";
 import { internalsOf } from "../internals.js";
 import { listen } from "../node/listen.js";
@@ -8,11 +9,10 @@ export const serveCommand: Command = {
   summary: "start the auth server",
   help: `Usage: hush serve
 
-Starts the auth server on node:http. Configuration comes from environment variables:
-PORT, HOST, HUSH_DATABASE_URL, HUSH_SECRET, HUSH_ISSUER, HUSH_AUDIENCE, HUSH_ACCESS_TTL,
-HUSH_REFRESH_TTL, HUSH_REFRESH_IDLE_TTL, HUSH_REFRESH_MODE, HUSH_REUSE_GRACE, HUSH_SIGNING_ALG,
-HUSH_ALLOWED_ORIGINS, HUSH_COOKIE_SAMESITE, HUSH_PASSWORD_MIN_LENGTH, HUSH_RATE_LIMITS,
-HUSH_LOG_LEVEL (see the README's configuration table). Stops cleanly on SIGINT and SIGTERM.`,
+Starts the auth server on node:http and stops cleanly on SIGINT and SIGTERM. Configuration comes
+from environment variables; a bad value stops start-up with one line naming the variable:
+
+${settingsHelp()}`,
   async run(_args, io) {
     const { listen: where, options } = configFromEnv(io.env, (message) => io.err(`warning: ${message}`));
     const server = await createAuthServer(options);

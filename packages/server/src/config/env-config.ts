@@ -4,15 +4,8 @@ import { join } from "node:path";
 import { parseRateLimit, type RateLimitSettings } from "../security/rate-limits.js";
 import { dataFolderOf, parseDatabaseUrl } from "../storage/open-storage.js";
 import { parseDurationSeconds } from "./durations.js";
-import {
-  type AuthServerOptions,
-  COOKIE_SAMESITE_VALUES,
-  ConfigError,
-  decodeSecret,
-  parseOrigin,
-  REFRESH_MODES,
-  SIGNING_ALGORITHMS,
-} from "./options.js";
+import { type AuthServerOptions, ConfigError, decodeSecret, parseOrigin } from "./options.js";
+import { SETTINGS, type Setting } from "./settings.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -22,48 +15,50 @@ export interface ListenConfig {
   host: string;
 }
 
-/** Environment-only rate-limit overrides: `HUSH_RATE_LIMIT_<NAME>=POINTS/DURATION`. */
-const RATE_LIMIT_VARIABLES: Record<string, keyof RateLimitSettings> = {
-  HUSH_RATE_LIMIT_LOGIN_FAILURES: "loginFailuresPerAccount",
-  HUSH_RATE_LIMIT_LOGIN_FAILURES_DEVICE: "loginFailuresPerDevice",
-  HUSH_RATE_LIMIT_LOGIN_IP: "loginsPerIp",
-  HUSH_RATE_LIMIT_SIGNUP_IP: "signupsPerIp",
-  HUSH_RATE_LIMIT_REFRESH: "refreshesPerSession",
-  HUSH_RATE_LIMIT_REFRESH_FAILURES_IP: "failedRefreshesPerIp",
-};
+const ON = ["on", "true", "1", "yes"];
+const OFF = ["off", "false", "0", "no"];
 
-function duration(env: Env, name: string): number | undefined {
-  const text = env[name];
-  if (text === undefined || text === "") return undefined;
-  const seconds = parseDurationSeconds(text);
-  if (seconds === undefined) throw new ConfigError(`${name}: "${text}" is not a duration (use e.g. 30s, 10m, 1h, 30d)`);
-  return seconds;
-}
-
-function choice<T extends string>(env: Env, name: string, allowed: readonly T[]): T | undefined {
-  const text = env[name];
-  if (text === undefined || text === "") return undefined;
-  const found = allowed.find((a) => a.toLowerCase() === text.trim().toLowerCase());
-  if (!found) throw new ConfigError(`${name}: "${text}" is not one of ${allowed.join(", ")}`);
-  return found;
-}
-
-function integer(env: Env, name: string, min: number, max: number): number | undefined {
-  const text = env[name];
-  if (text === undefined || text === "") return undefined;
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
-    throw new ConfigError(`${name}: "${text}" must be a whole number from ${min} to ${max}`);
+/** Reads one setting's text by its declared type; throws a `ConfigError` naming the variable. */
+function parseSetting(setting: Setting, text: string): unknown {
+  const { env: name, type } = setting;
+  switch (type.kind) {
+    case "duration": {
+      if (type.zeroAllowed && text === "0") return 0;
+      const seconds = parseDurationSeconds(text);
+      if (seconds === undefined) throw new ConfigError(`${name}: "${text}" is not a duration (use e.g. 30s, 10m, 1h, 30d)`);
+      return seconds;
+    }
+    case "integer": {
+      const value = Number(text);
+      if (!/^\d+$/.test(text) || value < type.min || value > type.max) {
+        throw new ConfigError(`${name}: "${text}" must be a whole number from ${type.min} to ${type.max}`);
+      }
+      return value;
+    }
+    case "choice": {
+      const found = type.values.find((v) => v.toLowerCase() === text.toLowerCase());
+      if (!found) throw new ConfigError(`${name}: "${text}" is not one of ${type.values.join(", ")}`);
+      return found;
+    }
+    case "on-off": {
+      if (ON.includes(text.toLowerCase())) return true;
+      if (OFF.includes(text.toLowerCase())) return false;
+      throw new ConfigError(`${name}: "${text}" must be on or off`);
+    }
+    case "rate-limit": {
+      const limit = parseRateLimit(text);
+      if (!limit) throw new ConfigError(`${name}: "${text}" must look like 10/15m (points per duration)`);
+      return limit;
+    }
+    case "special":
+      return text;
   }
-  return value;
 }
 
-function onOff(env: Env, name: string, fallback: boolean): boolean {
-  const text = env[name]?.trim().toLowerCase();
-  if (text === undefined || text === "") return fallback;
-  if (["on", "true", "1", "yes"].includes(text)) return true;
-  if (["off", "false", "0", "no"].includes(text)) return false;
-  throw new ConfigError(`${name}: "${env[name]}" must be on or off`);
+/** A setting's text: trimmed, and `undefined` when unset or empty (the default applies). */
+function textOf(env: Env, name: string): string | undefined {
+  const text = env[name]?.trim();
+  return text === undefined || text === "" ? undefined : text;
 }
 
 /**
@@ -71,8 +66,8 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
  * folder (with a warning). In production its absence is a start-up error.
  */
 function resolveSecret(env: Env, databaseUrl: string, warn: (message: string) => void): Uint8Array {
-  const text = env.HUSH_SECRET;
-  if (text !== undefined && text !== "") {
+  const text = textOf(env, "HUSH_SECRET");
+  if (text !== undefined) {
     const secret = decodeSecret(text);
     if (!secret) throw new ConfigError("HUSH_SECRET: must be base64url or hex text");
     if (secret.byteLength < 32) throw new ConfigError(`HUSH_SECRET: must be at least 32 bytes, got ${secret.byteLength}`);
@@ -103,70 +98,79 @@ function resolveSecret(env: Env, databaseUrl: string, warn: (message: string) =>
   return new Uint8Array(secret);
 }
 
+/** A comma list, each entry trimmed, empty ones dropped. */
+function listOf(text: string | undefined): string[] | undefined {
+  return text
+    ?.split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 /**
- * Reads the configuration of API.md §1 from environment variables. Every bad value throws a
- * `ConfigError` whose message starts with the variable's name; nothing silently falls back.
+ * Reads the configuration of API.md §1 from environment variables, as the settings table
+ * (`settings.ts`) declares them. Every bad value throws a `ConfigError` whose message starts
+ * with the variable's name; nothing silently falls back.
  */
 export function configFromEnv(env: Env, warn: (message: string) => void): { listen: ListenConfig; options: AuthServerOptions } {
-  const port = integer(env, "PORT", 0, 65_535) ?? 4000;
-  const host = env.HOST?.trim() || "127.0.0.1";
-  const databaseUrl = env.HUSH_DATABASE_URL?.trim() || "sqlite:./data/hush.db";
+  // Every simple setting, by its declared type, into a bag keyed by its option path.
+  const values = new Map<string, unknown>();
+  const rateLimits: Partial<RateLimitSettings> = {};
+  for (const setting of SETTINGS) {
+    const text = textOf(env, setting.env);
+    if (text === undefined || setting.type.kind === "special") continue;
+    const value = parseSetting(setting, text);
+    if (setting.type.kind === "rate-limit") rateLimits[setting.type.limit] = value as RateLimitSettings[keyof RateLimitSettings];
+    else values.set(setting.option, value);
+  }
+  const value = <T>(option: string): T | undefined => values.get(option) as T | undefined;
+
+  const port = value<number>("listen.port") ?? 4000;
+  const host = textOf(env, "HOST") ?? "127.0.0.1";
+  const databaseUrl = textOf(env, "HUSH_DATABASE_URL") ?? "sqlite:./data/hush.db";
   if (!parseDatabaseUrl(databaseUrl)) {
     throw new ConfigError(`HUSH_DATABASE_URL: "${databaseUrl}" is not sqlite:PATH, sqlite::memory: or postgres://…`);
   }
   const urlHost = host.includes(":") ? `[${host}]` : host;
-  const issuer = env.HUSH_ISSUER?.trim() || `http://${urlHost}:${port}`;
+  const issuer = textOf(env, "HUSH_ISSUER") ?? `http://${urlHost}:${port}`;
   parseOrigin("HUSH_ISSUER", issuer);
-  const audience = env.HUSH_AUDIENCE?.split(",")
-    .map((a) => a.trim())
-    .filter(Boolean);
+  const audience = listOf(env.HUSH_AUDIENCE);
   if (env.HUSH_AUDIENCE !== undefined && !audience?.length) throw new ConfigError("HUSH_AUDIENCE: must name at least one audience");
-  const allowedOrigins = env.HUSH_ALLOWED_ORIGINS?.split(",")
-    .map((o) => o.trim())
-    .filter(Boolean)
-    .map((o) => parseOrigin("HUSH_ALLOWED_ORIGINS", o));
-  const cookieSameSite = choice(env, "HUSH_COOKIE_SAMESITE", COOKIE_SAMESITE_VALUES);
-  if (cookieSameSite === "None" && env.HUSH_COOKIE_SAMESITE_NONE_CROSS_SITE !== "1") {
+  const allowedOrigins = listOf(env.HUSH_ALLOWED_ORIGINS)?.map((o) => parseOrigin("HUSH_ALLOWED_ORIGINS", o));
+  const cookieSameSite = value<AuthServerOptions["cookieSameSite"]>("cookieSameSite");
+  const allowSameSiteNone = value<boolean>("allowSameSiteNone") ?? false;
+  if (cookieSameSite === "None" && !allowSameSiteNone) {
     throw new ConfigError(
       "HUSH_COOKIE_SAMESITE: None weakens CSRF defences; also set HUSH_COOKIE_SAMESITE_NONE_CROSS_SITE=1 for an explicit cross-site setup",
     );
   }
-  let rateLimits: AuthServerOptions["rateLimits"] = onOff(env, "HUSH_RATE_LIMITS", true) ? {} : false;
-  if (rateLimits) {
-    for (const [variable, name] of Object.entries(RATE_LIMIT_VARIABLES)) {
-      const text = env[variable];
-      if (!text) continue;
-      const limit = parseRateLimit(text);
-      if (!limit) throw new ConfigError(`${variable}: "${text}" must look like 10/15m (points per duration)`);
-      rateLimits = { ...rateLimits, [name]: limit };
-    }
-  }
+  const timeoutSeconds = value<number>("databasePool.connectTimeoutMs");
   const options: AuthServerOptions = {
     databaseUrl,
     secret: resolveSecret(env, databaseUrl, warn),
     issuer,
     audience,
-    accessTokenTtlSeconds: duration(env, "HUSH_ACCESS_TTL"),
-    refreshTokenTtlSeconds: duration(env, "HUSH_REFRESH_TTL"),
-    refreshIdleTtlSeconds: duration(env, "HUSH_REFRESH_IDLE_TTL"),
-    refreshMode: choice(env, "HUSH_REFRESH_MODE", REFRESH_MODES),
-    reuseGraceSeconds: env.HUSH_REUSE_GRACE === "0" ? 0 : duration(env, "HUSH_REUSE_GRACE"),
-    signingAlgorithm: choice(env, "HUSH_SIGNING_ALG", SIGNING_ALGORITHMS),
-    keyActivationDelaySeconds: env.HUSH_KEY_ACTIVATION_DELAY === "0" ? 0 : duration(env, "HUSH_KEY_ACTIVATION_DELAY"),
-    keyReloadSeconds: duration(env, "HUSH_KEY_RELOAD"),
-    pruneIntervalSeconds: env.HUSH_PRUNE_INTERVAL === "0" ? 0 : duration(env, "HUSH_PRUNE_INTERVAL"),
-    reauthWindowSeconds: duration(env, "HUSH_REAUTH_WINDOW"),
+    accessTokenTtlSeconds: value("accessTokenTtlSeconds"),
+    refreshTokenTtlSeconds: value("refreshTokenTtlSeconds"),
+    refreshIdleTtlSeconds: value("refreshIdleTtlSeconds"),
+    refreshMode: value("refreshMode"),
+    reuseGraceSeconds: value("reuseGraceSeconds"),
+    signingAlgorithm: value("signingAlgorithm"),
+    keyActivationDelaySeconds: value("keyActivationDelaySeconds"),
+    keyReloadSeconds: value("keyReloadSeconds"),
+    pruneIntervalSeconds: value("pruneIntervalSeconds"),
+    reauthWindowSeconds: value("reauthWindowSeconds"),
     allowedOrigins,
     cookieSameSite,
-    passwordMinLength: integer(env, "HUSH_PASSWORD_MIN_LENGTH", 1, 256),
-    rateLimits,
-    trustProxy: onOff(env, "HUSH_TRUST_PROXY", false),
-    metrics: onOff(env, "HUSH_METRICS", false),
+    allowSameSiteNone,
+    passwordMinLength: value("passwordMinLength"),
+    rateLimits: value<boolean>("rateLimits") === false ? false : rateLimits,
+    trustProxy: value("trustProxy"),
+    metrics: value("metrics"),
     databasePool: {
-      maxConnections: integer(env, "HUSH_DATABASE_POOL_MAX", 1, 1000),
-      connectTimeoutMs: ((seconds) => (seconds === undefined ? undefined : seconds * 1000))(duration(env, "HUSH_DATABASE_TIMEOUT")),
+      maxConnections: value("databasePool.maxConnections"),
+      connectTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
     },
-    logLevel: choice(env, "HUSH_LOG_LEVEL", ["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+    logLevel: value("logLevel"),
   };
   return { listen: { port, host }, options };
 }

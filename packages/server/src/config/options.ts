@@ -3,16 +3,14 @@ import type { Logger } from "pino";
 import type { SecurityEvent } from "../events/security-events.js";
 import { type RateLimitSettings, resolveRateLimits } from "../security/rate-limits.js";
 import type { PoolSettings } from "../storage/open-storage.js";
+import { COOKIE_SAMESITE_VALUES, defaultChoice, defaultInteger, defaultSeconds, LOG_LEVELS, REFRESH_MODES, settingOf } from "./settings.js";
 
 /** Algorithms an access token may be signed with (one per deployment); the list lives in @hush/protocol. */
 export { SIGNING_ALGORITHMS };
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
-/** `rotating`: stored sessions, rotation and reuse detection. `stateless`: signed refresh JWTs. */
-export const REFRESH_MODES = ["rotating", "stateless"] as const;
+export { COOKIE_SAMESITE_VALUES, LOG_LEVELS, REFRESH_MODES };
 export type RefreshMode = (typeof REFRESH_MODES)[number];
-
-export const COOKIE_SAMESITE_VALUES = ["Strict", "Lax", "None"] as const;
 export type CookieSameSite = (typeof COOKIE_SAMESITE_VALUES)[number];
 
 /** The user data an `accessTokenClaims` hook sees. */
@@ -56,8 +54,10 @@ export interface AuthServerOptions {
   reauthWindowSeconds?: number;
   /** Browser origins allowed to call cookie endpoints, besides the issuer's own origin. */
   allowedOrigins?: readonly string[];
-  /** Default `Strict`. `None` is accepted only with an explicit cross-site setup. */
+  /** Default `Strict`. `None` is accepted only with `allowSameSiteNone` (an explicit cross-site setup). */
   cookieSameSite?: CookieSameSite;
+  /** Confirms an explicit cross-site setup, the only one where `cookieSameSite: "None"` is accepted. Default false. */
+  allowSameSiteNone?: boolean;
   /** Shortest accepted password, in characters. Default 8. */
   passwordMinLength?: number;
   /** PostgreSQL connection pool: size and timeouts. */
@@ -172,11 +172,34 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
   if (audience.length === 0 || audience.some((a) => typeof a !== "string" || a.trim() === "")) {
     throw new ConfigError("options.audience must be one or more non-empty strings");
   }
-  const accessTokenTtlSeconds = positiveInteger("accessTokenTtlSeconds", options.accessTokenTtlSeconds, 600);
-  const refreshTokenTtlSeconds = positiveInteger("refreshTokenTtlSeconds", options.refreshTokenTtlSeconds, 2_592_000);
-  const refreshIdleTtlSeconds = positiveInteger("refreshIdleTtlSeconds", options.refreshIdleTtlSeconds, 604_800);
-  const cookieSameSite = oneOf("cookieSameSite", COOKIE_SAMESITE_VALUES, options.cookieSameSite, "Strict");
-  const passwordMinLength = positiveInteger("passwordMinLength", options.passwordMinLength, 8);
+  const accessTokenTtlSeconds = positiveInteger(
+    "accessTokenTtlSeconds",
+    options.accessTokenTtlSeconds,
+    defaultSeconds("accessTokenTtlSeconds"),
+  );
+  const refreshTokenTtlSeconds = positiveInteger(
+    "refreshTokenTtlSeconds",
+    options.refreshTokenTtlSeconds,
+    defaultSeconds("refreshTokenTtlSeconds"),
+  );
+  const refreshIdleTtlSeconds = positiveInteger(
+    "refreshIdleTtlSeconds",
+    options.refreshIdleTtlSeconds,
+    defaultSeconds("refreshIdleTtlSeconds"),
+  );
+  const cookieSameSite = oneOf(
+    "cookieSameSite",
+    COOKIE_SAMESITE_VALUES,
+    options.cookieSameSite,
+    defaultChoice("cookieSameSite", COOKIE_SAMESITE_VALUES),
+  );
+  // The same guard as HUSH_COOKIE_SAMESITE: SameSite=None weakens CSRF defence.
+  if (cookieSameSite === "None" && options.allowSameSiteNone !== true) {
+    throw new ConfigError(
+      "options.cookieSameSite: None weakens CSRF defences; set options.allowSameSiteNone: true for an explicit cross-site setup",
+    );
+  }
+  const passwordMinLength = positiveInteger("passwordMinLength", options.passwordMinLength, defaultInteger("passwordMinLength"));
   if (passwordMinLength > PASSWORD_MAX_LENGTH) {
     throw new ConfigError(`options.passwordMinLength must be at most ${PASSWORD_MAX_LENGTH}`);
   }
@@ -185,7 +208,7 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
     allowedOrigins.add(parseOrigin("options.allowedOrigins", origin));
   }
   return Object.freeze({
-    databaseUrl: options.databaseUrl ?? "sqlite:./data/hush.db",
+    databaseUrl: options.databaseUrl ?? settingOf("databaseUrl").default,
     secret,
     issuer: options.issuer,
     issuerOrigin,
@@ -193,13 +216,23 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds,
     refreshIdleTtlSeconds,
-    refreshMode: oneOf("refreshMode", REFRESH_MODES, options.refreshMode, "rotating"),
-    reuseGraceSeconds: positiveInteger("reuseGraceSeconds", options.reuseGraceSeconds, 10, 0),
-    signingAlgorithm: oneOf("signingAlgorithm", SIGNING_ALGORITHMS, options.signingAlgorithm, "EdDSA"),
-    keyActivationDelaySeconds: positiveInteger("keyActivationDelaySeconds", options.keyActivationDelaySeconds, 60, 0),
-    keyReloadSeconds: positiveInteger("keyReloadSeconds", options.keyReloadSeconds, 30),
-    pruneIntervalSeconds: positiveInteger("pruneIntervalSeconds", options.pruneIntervalSeconds, 300, 0),
-    reauthWindowSeconds: positiveInteger("reauthWindowSeconds", options.reauthWindowSeconds, 600),
+    refreshMode: oneOf("refreshMode", REFRESH_MODES, options.refreshMode, defaultChoice("refreshMode", REFRESH_MODES)),
+    reuseGraceSeconds: positiveInteger("reuseGraceSeconds", options.reuseGraceSeconds, defaultSeconds("reuseGraceSeconds"), 0),
+    signingAlgorithm: oneOf(
+      "signingAlgorithm",
+      SIGNING_ALGORITHMS,
+      options.signingAlgorithm,
+      defaultChoice("signingAlgorithm", SIGNING_ALGORITHMS),
+    ),
+    keyActivationDelaySeconds: positiveInteger(
+      "keyActivationDelaySeconds",
+      options.keyActivationDelaySeconds,
+      defaultSeconds("keyActivationDelaySeconds"),
+      0,
+    ),
+    keyReloadSeconds: positiveInteger("keyReloadSeconds", options.keyReloadSeconds, defaultSeconds("keyReloadSeconds")),
+    pruneIntervalSeconds: positiveInteger("pruneIntervalSeconds", options.pruneIntervalSeconds, defaultSeconds("pruneIntervalSeconds"), 0),
+    reauthWindowSeconds: positiveInteger("reauthWindowSeconds", options.reauthWindowSeconds, defaultSeconds("reauthWindowSeconds")),
     allowedOrigins,
     cookieSameSite,
     passwordMinLength,
@@ -211,6 +244,6 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
     accessTokenClaims: options.accessTokenClaims,
     now: options.now ?? Date.now,
     logger: options.logger,
-    logLevel: options.logLevel ?? "info",
+    logLevel: oneOf("logLevel", LOG_LEVELS, options.logLevel, defaultChoice("logLevel", LOG_LEVELS)),
   });
 }
