@@ -1,4 +1,4 @@
-// Closed-loop refresh load, like ../shared/peers/bench-refresh.mjs but spread round-robin over
+// Closed-loop refresh load, like bench/peers/bench-refresh.mjs but spread round-robin over
 // several base URLs (client-side balancing, as for instances behind one address).
 // Usage: node refresh-load.mjs USERS SECONDS ORIGIN BASE_URL [BASE_URL…]  → one JSON line.
 const [usersArg, secondsArg, origin, ...bases] = process.argv.slice(2);

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { freePort, median, percentile, ROOT, round, runJsonScript, startProcess, writeDocSection } from "./lib.mjs";
 
 const HUSH_BIN = join(ROOT, "packages/server/bin/hush.js");
-const SHARED_PEERS = join(ROOT, "../shared/peers");
+/** The better-auth peer, shipped in the repository (bench/peers) and installed once into a cache. */
+const PEERS = join(ROOT, "bench/peers");
 const PEERS_COPY = join(ROOT, "node_modules/.cache/hush-bench/peers");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -34,13 +35,12 @@ async function startHush(extraEnv = {}) {
   return { url, stop };
 }
 
-/** Copies the shared better-auth peer to a scratch folder and installs it once. */
+/** Copies the better-auth peer to a scratch folder and installs it there once. */
 function preparePeer() {
-  if (!existsSync(join(SHARED_PEERS, "bench-refresh.mjs"))) return undefined;
   if (!existsSync(join(PEERS_COPY, "better-auth/node_modules/better-auth"))) {
     console.log("bench: installing the better-auth peer (once, about a minute)…");
     rmSync(PEERS_COPY, { recursive: true, force: true });
-    cpSync(SHARED_PEERS, PEERS_COPY, { recursive: true });
+    cpSync(PEERS, PEERS_COPY, { recursive: true });
     execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: join(PEERS_COPY, "better-auth"), stdio: "inherit" });
   }
   return PEERS_COPY;
@@ -48,11 +48,7 @@ function preparePeer() {
 
 async function refreshThroughput() {
   const peers = preparePeer();
-  const loadScript = peers ? join(peers, "bench-refresh.mjs") : undefined;
-  if (!loadScript) {
-    console.log("bench: ../shared/peers is missing: the better-auth comparison is skipped");
-    return undefined;
-  }
+  const loadScript = join(peers, "bench-refresh.mjs");
   const hush = await startHush();
   const baPort = await freePort();
   const ba = await startProcess(process.execPath, ["server.mjs"], {
@@ -174,22 +170,18 @@ export async function benchServerCore({ only } = {}) {
     "### Refresh throughput (`POST /auth/refresh`, 20 sessions each following its own rotation chain)",
     "",
   ];
-  if (refresh) {
-    lines.push(
-      "| server | requests/s (median of rounds) | p99 ms |",
-      "|---|---|---|",
-      `| Hush (SQLite, rotating) | ${refresh.hushRps} | ${refresh.hushP99} |`,
-      `| better-auth 1.7.25 \`GET /api/auth/token\` | ${refresh.baRps} | ${refresh.baP99} |`,
-      "",
-      `**Ratio: ${round(refresh.ratio, 2)}×** better-auth's requests per second (median against median; target ≥ 8×).`,
-      "",
-      `Rounds, alternating (Hush / better-auth req/s): ${refresh.rounds.map(([h, b]) => `${h} / ${b} (${round(h / b, 1)}×)`).join(", ")}. better-auth's figure varies most from round to round.`,
-      "",
-      "What the hot path does per refresh: one indexed read (session joined with its user) and one conditional `UPDATE`, both compiled once at start-up and run through cached prepared statements; an HMAC and two SHA-256 for the derived successor; one Ed25519 signature with a key imported at start-up, through node:crypto synchronously (jose's WebCrypto signing cost about twice the main-thread time); CORS headers added without rebuilding the response.",
-    );
-  } else {
-    lines.push("Not measured: `../shared/peers` was not found beside the repository.");
-  }
+  lines.push(
+    "| server | requests/s (median of rounds) | p99 ms |",
+    "|---|---|---|",
+    `| Hush (SQLite, rotating) | ${refresh.hushRps} | ${refresh.hushP99} |`,
+    `| better-auth 1.7.25 \`GET /api/auth/token\` | ${refresh.baRps} | ${refresh.baP99} |`,
+    "",
+    `**Ratio: ${round(refresh.ratio, 2)}×** better-auth's requests per second (median against median; target ≥ 8×).`,
+    "",
+    `Rounds, alternating (Hush / better-auth req/s): ${refresh.rounds.map(([h, b]) => `${h} / ${b} (${round(h / b, 1)}×)`).join(", ")}. better-auth's figure varies most from round to round.`,
+    "",
+    "What the hot path does per refresh: one indexed read (session joined with its user) and one conditional `UPDATE`, both compiled once at start-up and run through cached prepared statements; an HMAC and two SHA-256 for the derived successor; one Ed25519 signature with a key imported at start-up, through node:crypto synchronously (jose's WebCrypto signing cost about twice the main-thread time); CORS headers added without rebuilding the response.",
+  );
   lines.push(
     "",
     "### `GET /auth/me` during a login storm (4 steady callers; 20 concurrent argon2id logins)",

@@ -16,7 +16,17 @@ const run = promisify(execFile);
 const ROOT = new URL("..", import.meta.url).pathname;
 const TSC = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 /** What a user installs beside the packages to use every entry point (optional peers, types). */
-const USER_DEPENDENCIES = ["express", "@types/express", "fastify", "fastify-plugin", "hono", "react", "@types/react", "@types/node"];
+const USER_DEPENDENCIES = [
+  "express",
+  "@types/express",
+  "fastify",
+  "fastify-plugin",
+  "hono",
+  "react",
+  "@types/react",
+  "@types/node",
+  "vitest",
+];
 
 interface Manifest {
   name: string;

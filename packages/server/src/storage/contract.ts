@@ -3,7 +3,7 @@ import type { RateLimiterAbstract } from "rate-limiter-flexible";
 /**
  * The storage contract: the few domain-shaped operations the server needs, each stating how it
  * behaves under concurrent calls. One Kysely implementation serves SQLite and PostgreSQL, and
- * both run the same conformance suite (`storage-conformance.test-helpers.ts`).
+ * both run the same conformance suite (`storage-conformance.ts`, exported by `@hush/server/testing`).
  * Times are milliseconds since the epoch. A method that cannot reach the database rejects with
  * `StorageUnavailableError` (see `unavailable.ts`), whatever the database.
  */

@@ -5,7 +5,7 @@ import { POSTGRES_URL } from "../../../../test-support/databases.js";
 import { createDatabase } from "../../../../test-support/postgres.js";
 import type { Storage } from "./contract.js";
 import { openStorage } from "./open-storage.js";
-import { runStorageConformance } from "./storage-conformance.test-helpers.js";
+import { runStorageConformance } from "./storage-conformance.js";
 
 /** Every database the storage runs on: the same suite, looped over them. */
 const DATABASES: Array<{ name: string; open: () => Promise<Storage>; close: (s: Storage) => Promise<void> }> = [
