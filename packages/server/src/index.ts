@@ -6,7 +6,7 @@ export { createAuthServer } from "./create-auth-server.js";
 export { HushError, isHushError } from "./errors.js";
 export type { SecurityEvent, SecurityEventType } from "./events/security-events.js";
 export type { Listening } from "./node/listen.js";
-export { listen } from "./node/listen.js";
+export { listen, nodeHandler } from "./node/listen.js";
 export type { Auth, ProtectOptions } from "./routes/assisted-guard.js";
 export type { RateLimit, RateLimitSettings } from "./security/rate-limits.js";
 export { DEFAULT_RATE_LIMITS } from "./security/rate-limits.js";

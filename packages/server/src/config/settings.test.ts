@@ -61,7 +61,8 @@ describe("the settings table", () => {
     }
     for (const setting of SETTINGS.filter((s) => s.type.kind === "rate-limit")) {
       const name = setting.option.split(".")[1] as keyof Exclude<typeof programmatic.rateLimits, false>;
-      expect(programmatic.rateLimits && programmatic.rateLimits[name], setting.env).toEqual(parseRateLimit(setting.default));
+      const limits = programmatic.rateLimits;
+      expect(limits === false ? undefined : limits[name], setting.env).toEqual(parseRateLimit(setting.default));
     }
   });
 

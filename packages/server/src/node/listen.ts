@@ -1,6 +1,6 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
+import { createAdaptorServer, getRequestListener } from "@hono/node-server";
 import type { AuthServer } from "../create-auth-server.js";
 
 /** A node:http server running an auth server. */
@@ -9,6 +9,20 @@ export interface Listening {
   /** `http://HOST:PORT` as actually bound (a `0` port is resolved). */
   url: string;
   close(): Promise<void>;
+}
+
+/**
+ * A node:http request listener for an auth server, for mounting it in Express, Fastify
+ * (`reply.hijack()`, then `req.raw`/`reply.raw`) or a bare `http.createServer`. The peer's
+ * address goes to the server as the client IP (behind a proxy, set `trustProxy`).
+ *
+ * @example
+ * http.createServer(nodeHandler(server)).listen(4000);
+ */
+export function nodeHandler(auth: Pick<AuthServer, "fetch">): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+  return getRequestListener((request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
+    auth.fetch(request, { remoteAddress: env.incoming?.socket?.remoteAddress }),
+  );
 }
 
 /** Serves an `AuthServer` (or any `Request → Response` handler taking connection info) on node:http. */
