@@ -95,7 +95,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const notes = createNotesApi({ issuer: authUrl, audience: "notes-api", webOrigin });
   const apiHttp = await listenHono(notes.app as unknown as Hono, apiPort, host);
 
-  // An API route served from the auth server's own process (API.md §7): with the CSRF header,
+  // An API route served from the auth server's own process (docs/api.md, server.protect): with the CSRF header,
   // a request whose access token is missing or expired is served after a refresh from the
   // cookie, and the new token comes back in X-Access-Token for the client to adopt.
   const whoAmI = auth.protect((_request, { user }) => Response.json({ email: user.email }), { assistRefresh: true });

@@ -4,7 +4,7 @@ import type { Listener } from "./events.js";
 /** Where the client stands: "loading" until the silent refresh on load has settled. */
 export type AuthState = "loading" | "authenticated" | "anonymous";
 
-/** The browser client of API.md §5. */
+/** The browser client of docs/api.md, @hush/client. */
 export interface AuthClient {
   /** Settles once the silent refresh on load is done: signed in or anonymous. */
   readonly ready: Promise<void>;

@@ -11,7 +11,7 @@ const BRAND = "__hushAuthError";
 export type ClientErrorCode = "logout_failed";
 
 /**
- * What an `AuthError` says: an error code of the auth server (API.md §2, `docs/errors.md`) or of
+ * What an `AuthError` says: an error code of the auth server (docs/api.md, HTTP API, `docs/errors.md`) or of
  * the client. Open-ended (`string & {}`), so that codes of a newer server pass through.
  */
 export type AuthErrorCode = ErrorCode | ClientErrorCode | (string & {});
@@ -36,8 +36,8 @@ export function isAuthError(value: unknown): value is AuthError {
 }
 
 /**
- * The `AuthError` of a refused request, from the server's error body (`{error, message}`, API.md
- * §2). A body that is not JSON or lacks a string `error` reads as `unavailable` with the status
+ * The `AuthError` of a refused request, from the server's error body (`{error, message}`,
+ * docs/api.md, HTTP API). A body that is not JSON or lacks a string `error` reads as `unavailable` with the status
  * text: an answer from something other than the auth server (a proxy's 502 page, say).
  */
 export async function authErrorOf(response: Response): Promise<AuthError> {

@@ -1,5 +1,5 @@
 /**
- * The response header of a server-assisted refresh (API.md §7), as named by `@hush/protocol` and
+ * The response header of a server-assisted refresh (docs/api.md, server.protect), as named by `@hush/protocol` and
  * inlined so that the client has no runtime dependency (a test keeps it equal to the protocol's).
  */
 export const ACCESS_TOKEN_HEADER = "x-access-token";

@@ -8,7 +8,7 @@ export interface AuthClientOptions {
    */
   apiOrigins?: readonly string[];
   /**
-   * Origins whose `X-Access-Token` response header (a server-assisted refresh, API.md §7) the
+   * Origins whose `X-Access-Token` response header (a server-assisted refresh, docs/api.md, server.protect) the
    * client adopts, besides the auth server's own: those of APIs that `server.protect(handler, {
    * assistRefresh: true })` serves from the auth server's process. They get the bearer too.
    * Default: none, so only the auth server's origin. Even from these origins the header counts

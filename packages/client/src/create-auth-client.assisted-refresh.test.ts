@@ -22,7 +22,7 @@ async function signedIn(browser: ReturnType<typeof installFakeBrowser>, options:
 /** An endpoint that answers with an X-Access-Token, from `finalUrl` (where a redirect ended). */
 const withToken = (finalUrl: string, token: string) => () => respond(finalUrl, { ok: true }, { headers: { "x-access-token": token } });
 
-describe("createAuthClient: X-Access-Token of a server-assisted refresh (API.md §7)", () => {
+describe("createAuthClient: X-Access-Token of a server-assisted refresh (docs/api.md, server.protect)", () => {
   afterEach(() => {
     vi.unstubAllGlobals();
     vi.useRealTimers();

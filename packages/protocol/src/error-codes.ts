@@ -2,7 +2,7 @@
  * Every error the Hush HTTP API answers with, mapped to its HTTP status.
  *
  * The status of an error comes from this table alone, never from the code that throws it, so
- * the wire contract (API.md §2) lives in one place. `docs/errors.md` has one row per code and a
+ * the wire contract (docs/api.md, HTTP API) lives in one place. `docs/errors.md` has one row per code and a
  * test keeps the two in step.
  */
 export const ERROR_STATUS = {

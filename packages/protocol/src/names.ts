@@ -5,7 +5,7 @@ export const REFRESH_COOKIE_PLAIN_NAME = "hush_rt";
 
 /** Request header every cookie endpoint requires (value `1`); it forces a CORS preflight cross-site. */
 export const CSRF_HEADER = "x-hush-csrf";
-/** Response header that carries a new access token after a server-assisted refresh (API.md §7). */
+/** Response header that carries a new access token after a server-assisted refresh (docs/api.md, server.protect). */
 export const ACCESS_TOKEN_HEADER = "x-access-token";
 
 /** JOSE `typ` of access tokens (RFC 9068). */
@@ -18,7 +18,7 @@ export const REVOCATION_LIST_TYPE = "rl+jwt";
 /** `client_id` claim of access tokens issued to the browser client. */
 export const DEFAULT_CLIENT_ID = "hush-web";
 
-/** Paths of the HTTP API (API.md §2). */
+/** Paths of the HTTP API (docs/api.md, HTTP API). */
 export const PATHS = {
   signup: "/auth/signup",
   login: "/auth/login",

@@ -32,7 +32,7 @@ export interface AuthServer {
   /** Handles one request. Never throws: every failure is a contract error response. */
   fetch(request: Request, connection?: ConnectionInfo): Promise<Response>;
   /**
-   * Guards an application route served from the same process (API.md §7): the handler runs
+   * Guards an application route served from the same process (docs/api.md, server.protect): the handler runs
    * only with a valid access token — or, with `assistRefresh`, after a CSRF-checked refresh
    * from the cookie, whose new access token goes back in `X-Access-Token`.
    */

@@ -5,7 +5,7 @@ import { createTestServer, refreshCookieOf, signUp, type TestServer } from "./te
 
 /** An application API in the same process: GET/POST /api/notes behind `server.protect`. */
 for (const database of TEST_DATABASES)
-  describe(`server.protect with assistRefresh (API.md §7) [${database}]`, () => {
+  describe(`server.protect with assistRefresh (docs/api.md, server.protect) [${database}]`, () => {
     let t: TestServer;
     let app: Listening;
     beforeAll(async () => {

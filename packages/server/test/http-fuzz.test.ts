@@ -7,7 +7,7 @@
  *    and 431 for requests that are not valid HTTP, or whose headers exceed its 16 KiB limit);
  * 2. never a token where none is due: a response that sets a live cookie or carries an access
  *    or refresh token must be a 200/201 to `POST` signup, login, refresh or password, with the
- *    CSRF rules of API.md §3 met where they apply, built from a credential the server really
+ *    CSRF rules of docs/api.md, CSRF met where they apply, built from a credential the server really
  *    issued (or, for signup, a well-formed body), and must say `Cache-Control: no-store`;
  * 3. the process stays up: after the runs `/health` answers and signup → refresh → me works.
  *
@@ -418,7 +418,7 @@ function requestArb(level: Level, routes: readonly Route[]): fc.Arbitrary<Reques
       level,
       fc.oneof(fc.constant({ good: true as const }), fc.constant(null)),
       fc.oneof(
-        // Near misses of the allowed origin: origins are compared exactly (API.md §3).
+        // Near misses of the allowed origin: origins are compared exactly (docs/api.md, CSRF).
         fc.record({
           near: fc.constantFrom(
             "trailing-slash" as const,
@@ -772,7 +772,7 @@ function field(exchange: Exchange, name: string): string | null {
   return values.length ? values.join(", ") : null;
 }
 
-/** The CSRF rules of API.md §3, written from the contract, not from the server's code. */
+/** The CSRF rules of docs/api.md, CSRF, written from the contract, not from the server's code. */
 function passesCsrf(exchange: Exchange, origin: string): boolean {
   if (field(exchange, "x-hush-csrf") !== "1") return false;
   const sent = field(exchange, "origin");
@@ -832,7 +832,7 @@ function mayGrant(exchange: Exchange, model: Model, origin: string): boolean {
       return values.some((value) => model.refresh.includes(value));
     }
     case PATHS.password: {
-      // Bearer-authenticated, so no CSRF header is needed (API.md §3 lists the cookie endpoints).
+      // Bearer-authenticated, so no CSRF header is needed (docs/api.md, CSRF lists the cookie endpoints).
       const token = /^bearer +(\S+) *$/i.exec(field(exchange, "authorization") ?? "")?.[1];
       const owner = token && model.access.includes(token) ? model.accessOwner.get(token) : undefined;
       if (!owner || typeof body?.currentPassword !== "string" || typeof body.newPassword !== "string") return false;

@@ -14,7 +14,7 @@ async function login(t: TestServer, email: string, password = GOOD_PASSWORD) {
 
 const errorOf = async (response: Response) => ((await response.json()) as { error: string }).error;
 
-// One suite, both modes: every lifecycle row of API.md §2 must hold whichever mode is chosen.
+// One suite, both modes: every lifecycle row of docs/api.md, HTTP API must hold whichever mode is chosen.
 const MODES: RefreshMode[] = ["rotating", "stateless"];
 
 for (const database of TEST_DATABASES)
@@ -165,7 +165,7 @@ for (const database of TEST_DATABASES)
           expect(own.status).toBe(204);
           expect(await errorOf((await refreshWith(t, second.cookie as string)).response)).toBe("session_revoked");
           expect((await refreshWith(t, a.cookie)).response.status).toBe(200);
-          // Revoked sessions are not listed (API.md §2).
+          // Revoked sessions are not listed (docs/api.md, HTTP API).
           const listed = await (await fetch(`${t.url}/auth/sessions`, { headers: bearer(a.accessToken) })).json();
           expect(listed.sessions.map((s: { id: string }) => s.id)).toEqual([decodeJwt(a.accessToken).sid]);
         } else {

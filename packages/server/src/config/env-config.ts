@@ -107,7 +107,7 @@ function listOf(text: string | undefined): string[] | undefined {
 }
 
 /**
- * Reads the configuration of API.md §1 from environment variables, as the settings table
+ * Reads the configuration of docs/api.md, Configuration from environment variables, as the settings table
  * (`settings.ts`) declares them. Every bad value throws a `ConfigError` whose message starts
  * with the variable's name; nothing silently falls back.
  */

@@ -21,7 +21,7 @@ export interface ClaimsHookUser {
 
 /**
  * Options of `createAuthServer()`. Durations are whole seconds; every option but `secret` and
- * `issuer` has the default of the matching environment variable (API.md §1).
+ * `issuer` has the default of the matching environment variable (docs/api.md, Configuration).
  */
 export interface AuthServerOptions {
   /** `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. Default `sqlite:./data/hush.db`. */
@@ -72,7 +72,7 @@ export interface AuthServerOptions {
   logger?: Logger;
   /** Default `info`. */
   logLevel?: string;
-  /** Called with every security event (API.md §8) after it is logged. Errors it throws are logged, never raised. */
+  /** Called with every security event (docs/api.md, Security events) after it is logged. Errors it throws are logged, never raised. */
   onEvent?: (event: SecurityEvent) => void;
   /** Extra claims for every access token of a user. Registered claim names cannot be overridden. */
   accessTokenClaims?: (user: ClaimsHookUser) => Record<string, unknown> | Promise<Record<string, unknown>>;

@@ -7,12 +7,12 @@ import { configFromEnv } from "./env-config.js";
 import { ConfigError, resolveOptions } from "./options.js";
 import { SETTINGS, settingsTable } from "./settings.js";
 
-const README = new URL("../../../../README.md", import.meta.url);
+const README = new URL("../../../../docs/configuration.md", import.meta.url);
 const ENV_CONFIG = new URL("./env-config.ts", import.meta.url);
 const SECRET = "ab".repeat(32);
 
 describe("the settings table", () => {
-  it("is the README's configuration table, word for word (regenerate with npm run docs:settings)", () => {
+  it("is the configuration table of docs/configuration.md, word for word (regenerate with npm run docs:settings)", () => {
     const readme = readFileSync(README, "utf8");
     const start = readme.indexOf("<!-- settings:start -->");
     const end = readme.indexOf("<!-- settings:end -->");

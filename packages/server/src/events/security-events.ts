@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { LimitName } from "../security/rate-limits.js";
 import type { RevokeReason } from "../storage/contract.js";
 
-/** Every kind of security event of API.md §8. */
+/** Every kind of security event of docs/api.md, Security events. */
 export type SecurityEventType =
   | "signup"
   | "login_succeeded"

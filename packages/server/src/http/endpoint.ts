@@ -6,7 +6,7 @@ import type { RequestMeta } from "../services/request-meta.js";
 
 /**
  * How an endpoint authenticates, which decides the checks its mount applies:
- * `none`; `cookie` — a cookie endpoint, CSRF- and Origin-checked (API.md §3);
+ * `none`; `cookie` — a cookie endpoint, CSRF- and Origin-checked (docs/api.md, CSRF);
  * `bearer` — a valid access token of a live session; `bearer-recent` — the same, signed in
  * within `reauthWindowSeconds` (else `403 reauthentication_required`).
  */

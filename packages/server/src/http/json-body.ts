@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { HushError } from "../errors.js";
 
-/** Largest request body accepted, in bytes (API.md §2). */
+/** Largest request body accepted, in bytes (docs/api.md, HTTP API). */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** Reads at most `MAX_BODY_BYTES` of the body, aborting as soon as it is exceeded. */

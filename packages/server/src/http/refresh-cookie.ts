@@ -27,7 +27,7 @@ export function readCookie(cookieHeader: string | null, name: string): string | 
   return undefined;
 }
 
-/** Writes and clears the refresh cookie with exactly the attributes of API.md §3. */
+/** Writes and clears the refresh cookie with exactly the attributes of docs/api.md, CSRF. */
 export class RefreshCookie {
   readonly name: string;
 

@@ -1,21 +1,14 @@
 import { z } from "zod";
+import { type Credentials, emailSchema, type PasswordChange } from "../services/credentials.js";
 
-/** An email address, trimmed and lower-cased before it is checked or stored. */
-export const emailSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254)
-  .pipe(z.email({ message: "must be an email address" }));
+export { emailSchema };
 
 /** A password as sent; the policy checks its strength separately (`weak_password`, not `invalid_request`). */
 const passwordSchema = z.string().min(1, "must not be empty").max(4096);
 
-export const credentialsSchema = z.object({ email: emailSchema, password: passwordSchema });
-export type Credentials = z.infer<typeof credentialsSchema>;
+export const credentialsSchema: z.ZodType<Credentials> = z.object({ email: emailSchema, password: passwordSchema });
 
-export const passwordChangeSchema = z.object({ currentPassword: passwordSchema, newPassword: passwordSchema });
-export type PasswordChange = z.infer<typeof passwordChangeSchema>;
+export const passwordChangeSchema: z.ZodType<PasswordChange> = z.object({ currentPassword: passwordSchema, newPassword: passwordSchema });
 
 // Response shapes. The handlers build these objects; the OpenAPI document is generated from
 // these schemas and the request schemas above, so the two are never written twice.

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { SecurityEvent } from "../events/security-events.js";
 import type { PoolStats } from "../storage/contract.js";
 
-/** Prometheus metrics of one server (API.md §2 `GET /metrics`); every method is a no-op when off. */
+/** Prometheus metrics of one server (docs/api.md, HTTP API `GET /metrics`); every method is a no-op when off. */
 export interface Metrics {
   readonly enabled: boolean;
   observeRequest(route: string, method: string, status: number, seconds: number): void;

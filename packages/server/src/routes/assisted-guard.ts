@@ -30,7 +30,7 @@ interface Outcome {
 }
 
 /**
- * The seed's `IsLoggedIn` middleware, made CSRF-proof (API.md §7). A cookie alone never
+ * The seed's `IsLoggedIn` middleware, made CSRF-proof (docs/api.md, server.protect). A cookie alone never
  * authenticates: the refresh only happens for a request that a cross-site form, `<img>` or
  * `no-cors` fetch cannot make — one with `X-Hush-Csrf: 1` from an allowed origin.
  */

@@ -4,7 +4,7 @@ import { checkCsrf } from "../security/csrf.js";
 import type { ServerContext } from "../server-context.js";
 import type { UserRecord } from "../storage/contract.js";
 
-/** Throws `csrf_failed` unless the request passes the cookie-endpoint checks of API.md §3. */
+/** Throws `csrf_failed` unless the request passes the cookie-endpoint checks of docs/api.md, CSRF. */
 export function requireCsrf(headers: Headers, ctx: ServerContext): void {
   const failure = checkCsrf(headers, ctx.options.allowedOrigins);
   if (failure) throw failure;

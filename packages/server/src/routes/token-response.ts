@@ -9,7 +9,7 @@ export function publicUser(user: UserRecord): PublicUser {
 }
 
 /**
- * The token response of API.md §2: body, the refresh cookie (first, then any `extraCookies`),
+ * The token response of docs/api.md, HTTP API: body, the refresh cookie (first, then any `extraCookies`),
  * and `Cache-Control: no-store` so no cache ever keeps a token.
  */
 export function tokenResponse(ctx: ServerContext, status: 200 | 201, tokens: IssuedTokens, extraCookies: readonly string[] = []): Response {

@@ -8,7 +8,7 @@ const EXPOSE_HEADERS = `${ACCESS_TOKEN_HEADER}, WWW-Authenticate, Date`;
 const PREFLIGHT_MAX_AGE_SECONDS = "600";
 
 /**
- * CORS for exact origins with credentials (API.md §3): an allowed origin gets itself back in
+ * CORS for exact origins with credentials (docs/api.md, CSRF): an allowed origin gets itself back in
  * `Access-Control-Allow-Origin` (never `*`, never a pattern), any other origin gets no grant.
  * Headers are added to the finished response, so a handler's own response object is kept as is
  * (Hono's stock middleware touches `c.res` before the handler runs, which made every response

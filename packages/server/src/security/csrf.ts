@@ -2,7 +2,7 @@ import { CSRF_HEADER } from "@hush/protocol";
 import { HushError } from "../errors.js";
 
 /**
- * The CSRF check of every cookie endpoint (API.md §3), in this order:
+ * The CSRF check of every cookie endpoint (docs/api.md, CSRF), in this order:
  * 1. the `X-Hush-Csrf: 1` header — a cross-site form or `no-cors` fetch cannot send it, and a
  *    cross-origin `fetch` that does must pass a CORS preflight first;
  * 2. `Origin`, compared exactly with the allowed origins; `Origin: null` (sandboxed frames,

@@ -9,7 +9,7 @@ export interface RateLimit {
   durationSeconds: number;
 }
 
-/** The rate limits of API.md §2. Never per IP alone for refresh: many users share one NAT. */
+/** The rate limits of docs/api.md, HTTP API. Never per IP alone for refresh: many users share one NAT. */
 export interface RateLimitSettings {
   /**
    * Failed logins per account (email), from clients without a trusted device cookie. Default 10

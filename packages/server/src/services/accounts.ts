@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { ResolvedOptions } from "../config/options.js";
 import { HushError } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
-import type { Credentials } from "../http/schemas.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, type PasswordPolicy } from "../passwords/password-policy.js";
 import type { PasswordAttempts } from "../security/password-attempts.js";
 import { EmailTakenError, type Storage, type UserRecord } from "../storage/contract.js";
+import type { Credentials } from "./credentials.js";
 import type { RequestMeta } from "./request-meta.js";
 
 /** Sign-up and password login: who the user is, before any session exists. */

@@ -1,9 +1,9 @@
 import { HushError } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
-import { emailSchema } from "../http/schemas.js";
 import type { KeyRing, LoadedKey } from "../keys/key-ring.js";
 import type { SessionRecord, Storage, UserRecord } from "../storage/contract.js";
 import type { Accounts } from "./accounts.js";
+import { emailSchema } from "./credentials.js";
 import type { Lifecycle } from "./lifecycle.js";
 
 /** An operator's request about a user or session that does not exist. */

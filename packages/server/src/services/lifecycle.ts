@@ -1,11 +1,11 @@
 import type { ResolvedOptions } from "../config/options.js";
 import { HushError } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
-import type { PasswordChange } from "../http/schemas.js";
 import type { PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, type PasswordPolicy } from "../passwords/password-policy.js";
 import type { PasswordAttempts } from "../security/password-attempts.js";
 import type { Storage, UserRecord } from "../storage/contract.js";
+import type { PasswordChange } from "./credentials.js";
 import type { RequestMeta } from "./request-meta.js";
 import type { IssuedRefresh, SessionStrategy } from "./session-strategy.js";
 

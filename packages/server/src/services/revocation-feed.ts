@@ -68,7 +68,7 @@ interface PastVersion {
 }
 
 /**
- * `GET /auth/revocations` (API.md §6): the ids of sessions revoked while access tokens issued
+ * `GET /auth/revocations` (docs/api.md, @hush/verify): the ids of sessions revoked while access tokens issued
  * to them may still be alive, as a JWT signed with the access-token keys (`typ: rl+jwt`). It
  * stays cheap at any size and for any number of pollers: the database is read at most every
  * two seconds, and incrementally (`RevocationSnapshot`); a version (iat, ETag, bodies) lives
@@ -134,7 +134,7 @@ export class RevocationFeed {
     const key = this.keys.signingKey(this.options.now());
     const claims: Record<string, unknown> = { iss: this.options.issuer, iat: version.iat, exp: version.iat + LIFETIME_SECONDS };
     if (since !== undefined) claims.since = since;
-    // `revoked: [{sid, until}]` exactly as API.md §6 has it (the entries are kept in that
+    // `revoked: [{sid, until}]` exactly as docs/api.md, @hush/verify has it (the entries are kept in that
     // shape): gzip takes a 100,000-entry list to about a third, within 10% of grouping the
     // `until`s, and every verifier can read it.
     claims.revoked = revoked;

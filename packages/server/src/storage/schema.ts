@@ -8,7 +8,7 @@ export interface UsersTable {
   password_hash: string;
   created_at: number;
   updated_at: number;
-  /** Monotonic counter; any change invalidates refresh tokens issued before it (API.md §4). */
+  /** Monotonic counter; any change invalidates refresh tokens issued before it (docs/api.md, Tokens). */
   security_stamp: number;
   suspended_at: number | null;
 }

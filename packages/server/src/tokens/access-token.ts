@@ -20,7 +20,7 @@ export interface IssuedAccessToken {
   claims: AccessTokenClaims;
 }
 
-/** Issues and checks the RFC 9068 access tokens of API.md §4 with the key ring's current key. */
+/** Issues and checks the RFC 9068 access tokens of docs/api.md, Tokens with the key ring's current key. */
 export class AccessTokens {
   constructor(
     private readonly keys: KeyRing,

@@ -24,7 +24,7 @@ export type StatelessVerdict =
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
 /**
- * `stateless` mode's refresh tokens (API.md §4): HS256 JWTs with `typ: rt+jwt` and their own
+ * `stateless` mode's refresh tokens (docs/api.md, Tokens): HS256 JWTs with `typ: rt+jwt` and their own
  * audience, whose key is HKDF(HUSH_SECRET, user id ‖ security stamp). Changing the stamp
  * changes the key, which silently invalidates every refresh token of the user; the stamp only
  * grows, so unsuspending never revives a token that suspension killed. The key is separate
