@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark of the project, each writing its section of docs/benchmarks.md.
 
+import { benchRefreshCpu } from "./refresh-cpu.mjs";
 import { benchRefreshFailures } from "./refresh-failures.mjs";
 import { benchRevocationFeed } from "./revocation-feed.mjs";
 import { benchScale } from "./scale.mjs";
@@ -13,6 +14,7 @@ const suites = {
   verify: benchVerify,
   scale: benchScale,
   "revocation-feed": benchRevocationFeed,
+  "refresh-cpu": benchRefreshCpu,
   "refresh-failures": benchRefreshFailures,
   soak: benchSoak,
 };

@@ -91,6 +91,21 @@ function toSigningKey(row: Selectable<SigningKeysTable>): SigningKeyRecord {
 
 type SessionsUpdate = UpdateQueryBuilder<Database, "sessions", "sessions", UpdateResult>;
 
+/**
+ * Runs a batch delete until a batch removes fewer than `batchSize` rows, at most `maxBatches`
+ * times; returns how many it removed. Bounded batches (a subquery with LIMIT works on SQLite
+ * and PostgreSQL alike) keep each statement short, so the janitor never holds the write lock long.
+ */
+async function inBatches(limits: { batchSize: number; maxBatches: number }, deleteBatch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (let batch = 0; batch < limits.maxBatches; batch++) {
+    const count = await deleteBatch();
+    total += count;
+    if (count < limits.batchSize) break;
+  }
+  return total;
+}
+
 /** Thrown inside `replacePassword`'s transaction to roll it back. */
 class KeptSessionGone extends Error {}
 
@@ -419,10 +434,7 @@ export class KyselyStorage implements Storage {
   }
 
   async pruneExpired(now: number, limits: { idleMs: number; batchSize: number; maxBatches: number }): Promise<PruneResult> {
-    const result: PruneResult = { sessions: 0, revocations: 0 };
-    // Bounded batches (a subquery with LIMIT works on SQLite and PostgreSQL alike) keep each
-    // statement short, so the janitor never holds the write lock long on a busy database.
-    for (let batch = 0; batch < limits.maxBatches; batch++) {
+    const sessions = await inBatches(limits, async () => {
       const deleted = await this.db
         .deleteFrom("sessions")
         .where("id", "in", (eb) =>
@@ -433,11 +445,9 @@ export class KyselyStorage implements Storage {
             .limit(limits.batchSize),
         )
         .executeTakeFirst();
-      const count = Number(deleted.numDeletedRows);
-      result.sessions += count;
-      if (count < limits.batchSize) break;
-    }
-    for (let batch = 0; batch < limits.maxBatches; batch++) {
+      return Number(deleted.numDeletedRows);
+    });
+    const revocations = await inBatches(limits, async () => {
       const deleted = await this.db
         .deleteFrom("revocations")
         .where("session_id", "in", (eb) =>
@@ -449,11 +459,9 @@ export class KyselyStorage implements Storage {
             .limit(limits.batchSize),
         )
         .executeTakeFirst();
-      const count = Number(deleted.numDeletedRows);
-      result.revocations += count;
-      if (count < limits.batchSize) break;
-    }
-    return result;
+      return Number(deleted.numDeletedRows);
+    });
+    return { sessions, revocations };
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

@@ -1,0 +1,112 @@
+// Server CPU per refresh: `hush serve` against a floor (bench/refresh-floor-server.mjs) doing
+// only a refresh's necessary work, under the same closed-loop load (bench/peers/bench-refresh.mjs,
+// 20 browsers each following its own rotation chain), alternating rounds in one run. CPU is the
+// server process's own (utime + stime from /proc), counted from when the sessions exist to the
+// end of the loop, so the load generator sharing the cores does not blur it.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, median, ROOT, round, startProcess, stopProcess, writeDocSection } from "./lib.mjs";
+
+const HUSH_BIN = join(ROOT, "packages/server/bin/hush.js");
+const LOAD = join(ROOT, "bench/peers/bench-refresh.mjs");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const USERS = 20;
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** The CPU time a process has used so far, in microseconds. */
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  // Fields 14 and 15 of stat (utime, stime), counted from the state field (3).
+  return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1e6;
+}
+
+async function startFloor(folder) {
+  const child = spawn(process.execPath, [join(ROOT, "bench/refresh-floor-server.mjs"), join(folder, "floor.db")], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise((resolve) => child.stdout.once("data", (chunk) => resolve(String(chunk).trim())));
+  return { url, pid: child.pid, stop: () => stopProcess(child) };
+}
+
+async function startHush(folder) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await startProcess(process.execPath, [HUSH_BIN, "serve"], {
+    url: `${url}/health`,
+    env: {
+      PORT: String(port),
+      HUSH_SECRET: "ab".repeat(32),
+      HUSH_DATABASE_URL: `sqlite:${join(folder, "hush.db")}`,
+      HUSH_RATE_LIMITS: "off",
+      HUSH_LOG_LEVEL: "warn",
+      HUSH_PRUNE_INTERVAL: "0",
+    },
+  });
+  return { url, pid: proc.child.pid, stop: proc.stop };
+}
+
+/** One round of load against `server`: requests per second and server CPU µs per request. */
+async function measure(server, folder) {
+  const ready = join(folder, `ready-${Date.now()}`);
+  const child = spawn(process.execPath, [LOAD, "hush", server.url, String(USERS), String(SECONDS)], {
+    env: { ...process.env, BENCH_READY_FILE: ready },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 5));
+  const before = cpuMicros(server.pid);
+  await new Promise((resolve) => child.once("exit", resolve));
+  const used = cpuMicros(server.pid) - before;
+  const line = JSON.parse(out.trim().split("\n").at(-1));
+  if (line.errors > 0) throw new Error(`${server.url}: ${line.errors} errors ${JSON.stringify(line.statuses)}`);
+  return { rps: line.rps, cpuMicrosPerRefresh: used / line.requests };
+}
+
+export async function benchRefreshCpu() {
+  const folder = mkdtempSync(join(tmpdir(), "hush-bench-cpu-"));
+  const hush = await startHush(folder);
+  const floor = await startFloor(folder);
+  const results = { hush: [], floor: [] };
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, server] of [
+        ["hush", hush],
+        ["floor", floor],
+      ]) {
+        const result = await measure(server, folder);
+        results[name].push(result);
+        console.log(`  ${name.padEnd(6)} ${result.rps} req/s, ${round(result.cpuMicrosPerRefresh, 0)} µs of server CPU per refresh`);
+      }
+    }
+  } finally {
+    await hush.stop();
+    await floor.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+  const hushMicros = median(results.hush.map((r) => r.cpuMicrosPerRefresh));
+  const floorMicros = median(results.floor.map((r) => r.cpuMicrosPerRefresh));
+  const summary = { hushMicros: round(hushMicros, 0), floorMicros: round(floorMicros, 0), ratio: round(hushMicros / floorMicros, 2) };
+  writeDocSection(
+    "refresh-cpu",
+    [
+      "## Server CPU per refresh, against a floor",
+      "",
+      `Measured ${new Date().toISOString().slice(0, 10)} on ${process.version}: ${USERS} browsers each following its own rotation chain (\`bench/peers/bench-refresh.mjs\`), ${ROUNDS} alternating rounds of ${SECONDS} s; the server's own CPU time (utime + stime) per refresh, so the load generator on the same cores does not count.`,
+      "",
+      "| server | CPU µs per refresh (median of rounds) | requests/s |",
+      "|---|---|---|",
+      `| Hush (\`hush serve\`, SQLite, rotating) | ${summary.hushMicros} | ${median(results.hush.map((r) => r.rps))} |`,
+      `| floor: node:http + better-sqlite3 + node:crypto, only the necessary work (\`bench/refresh-floor-server.mjs\`) | ${summary.floorMicros} | ${median(results.floor.map((r) => r.rps))} |`,
+      "",
+      `**Hush spends ${summary.ratio}× the floor** (target: at most 1.15×).`,
+    ].join("\n"),
+  );
+  return summary;
+}
