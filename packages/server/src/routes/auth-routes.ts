@@ -26,9 +26,9 @@ export const authEndpoints = [
     body: credentialsSchema,
     limits: ["signupsPerIp"],
     responses: { 201: tokenSet },
-    async handler({ body, meta }, ctx) {
+    async handler({ body, meta, request }, ctx) {
       const user = await ctx.accounts.signup(body, meta);
-      return tokenResponse(ctx, 201, await ctx.tokens.signIn(user, meta), [deviceCookieFor(ctx, user)]);
+      return tokenResponse(ctx, request, 201, await ctx.tokens.signIn(user, meta), [deviceCookieFor(ctx, user)]);
     },
   }),
   defineEndpoint({
@@ -42,7 +42,7 @@ export const authEndpoints = [
     responses: { 200: tokenSet },
     async handler({ body, meta, request }, ctx) {
       const user = await ctx.accounts.login(body, meta, ctx.deviceCookie.read(request.headers.get("cookie")));
-      return tokenResponse(ctx, 200, await ctx.tokens.signIn(user, meta), [deviceCookieFor(ctx, user)]);
+      return tokenResponse(ctx, request, 200, await ctx.tokens.signIn(user, meta), [deviceCookieFor(ctx, user)]);
     },
   }),
   defineEndpoint({
@@ -56,7 +56,7 @@ export const authEndpoints = [
       const token = ctx.cookie.read(request.headers.get("cookie"));
       try {
         if (!token) throw invalidRefreshToken();
-        return tokenResponse(ctx, 200, await ctx.tokens.refresh(token, meta));
+        return tokenResponse(ctx, request, 200, await ctx.tokens.refresh(token, meta));
       } catch (error) {
         // A refresh token the server refuses is cleared, so the browser stops sending it. Not on
         // 429 or 503: a busy or unreachable server must not sign anyone out.

@@ -86,7 +86,7 @@ export const sessionEndpoints = [
         ctx.tokens.accessExpiresAt(),
         ctx.deviceCookie.read(request.headers.get("cookie")),
       );
-      return tokenResponse(ctx, 200, await ctx.tokens.issue(updated, refresh));
+      return tokenResponse(ctx, request, 200, await ctx.tokens.issue(updated, refresh));
     },
   }),
 ];

@@ -1,4 +1,5 @@
 import type { PublicUser, TokenResponse } from "@hush/protocol";
+import { corsApplied, corsHeadersFor } from "../security/cors.js";
 import type { ServerContext } from "../server-context.js";
 import type { IssuedTokens } from "../services/token-issuer.js";
 import type { UserRecord } from "../storage/contract.js";
@@ -12,7 +13,13 @@ export function publicUser(user: UserRecord): PublicUser {
  * The token response of docs/api.md, HTTP API: body, the refresh cookie (first, then any `extraCookies`),
  * and `Cache-Control: no-store` so no cache ever keeps a token.
  */
-export function tokenResponse(ctx: ServerContext, status: 200 | 201, tokens: IssuedTokens, extraCookies: readonly string[] = []): Response {
+export function tokenResponse(
+  ctx: ServerContext,
+  request: Request,
+  status: 200 | 201,
+  tokens: IssuedTokens,
+  extraCookies: readonly string[] = [],
+): Response {
   const { user, access, refresh } = tokens;
   const body: TokenResponse = { accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn, user: publicUser(user) };
   const headers: [string, string][] = [
@@ -22,5 +29,6 @@ export function tokenResponse(ctx: ServerContext, status: 200 | 201, tokens: Iss
     ["set-cookie", ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds)],
   ];
   for (const cookie of extraCookies) headers.push(["set-cookie", cookie]);
-  return new Response(JSON.stringify(body), { status, headers });
+  for (const header of Object.entries(corsHeadersFor(request.headers.get("origin"), ctx.options.allowedOrigins))) headers.push(header);
+  return corsApplied(new Response(JSON.stringify(body), { status, headers }));
 }

@@ -4,7 +4,7 @@ import { type JWTHeaderParameters, errors as joseErrors, jwtVerify } from "jose"
 import { type ResolvedOptions, SIGNING_ALGORITHMS } from "../config/options.js";
 import { invalidToken } from "../errors.js";
 import type { KeyRing } from "../keys/key-ring.js";
-import { signCompactJws } from "./jws-signer.js";
+import { EncodedHeader, signCompactJws } from "./jws-signer.js";
 
 /** Claims a hook may not set: the ones that make the token what it is. */
 const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "client_id", "typ", "auth_time", "sst"]);
@@ -22,6 +22,8 @@ export interface IssuedAccessToken {
 
 /** Issues and checks the RFC 9068 access tokens of docs/api.md, Tokens with the key ring's current key. */
 export class AccessTokens {
+  private readonly headers = new Map<string, EncodedHeader>();
+
   constructor(
     private readonly keys: KeyRing,
     private readonly options: ResolvedOptions,
@@ -54,8 +56,18 @@ export class AccessTokens {
       auth_time: Math.floor(session.authTime / 1000),
       sst: user.securityStamp,
     };
-    const token = signCompactJws(key.alg, key.privateKey, { alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, payload);
+    const token = signCompactJws(key.alg, key.privateKey, this.headerOf(key), payload);
     return { token, expiresIn: this.options.accessTokenTtlSeconds, claims: payload as AccessTokenClaims };
+  }
+
+  /** The key's JWS header, encoded once: it never changes for a key. */
+  private headerOf(key: { alg: string; kid: string }): EncodedHeader {
+    let header = this.headers.get(key.kid);
+    if (!header) {
+      header = new EncodedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE });
+      this.headers.set(key.kid, header);
+    }
+    return header;
   }
 
   /**

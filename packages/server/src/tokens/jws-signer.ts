@@ -8,8 +8,9 @@ import type { SigningAlgorithm } from "../config/options.js";
  * whose per-call job set-up cost about twice the main-thread time of this path on the refresh
  * hot path (see docs/benchmarks.md). Tokens made here are verified by jose in the tests.
  */
-export function signCompactJws(alg: SigningAlgorithm, key: KeyObject, header: object, payload: object): string {
-  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+export function signCompactJws(alg: SigningAlgorithm, key: KeyObject, header: object | EncodedHeader, payload: object): string {
+  const encodedHeader = header instanceof EncodedHeader ? header.text : base64url(JSON.stringify(header));
+  const signingInput = `${encodedHeader}.${base64url(JSON.stringify(payload))}`;
   const data = Buffer.from(signingInput, "utf8");
   let signature: Buffer;
   switch (alg) {
@@ -28,6 +29,15 @@ export function signCompactJws(alg: SigningAlgorithm, key: KeyObject, header: ob
       break;
   }
   return `${signingInput}.${signature.toString("base64url")}`;
+}
+
+/** A JWS header encoded once (base64url of its JSON), for a key that signs many tokens. */
+export class EncodedHeader {
+  readonly text: string;
+
+  constructor(header: object) {
+    this.text = base64url(JSON.stringify(header));
+  }
 }
 
 /** The low-s form of an ES256 signature (see `P256_ORDER`). */
