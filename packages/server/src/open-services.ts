@@ -51,7 +51,7 @@ export async function openServices(options: AuthServerOptions & { storage?: Stor
   const resolved = resolveOptions(options);
   const logger = resolved.logger ?? createLogger(resolved.logLevel);
   let storage: Storage | undefined;
-  const metrics = createMetrics(resolved.metrics, () => storage?.poolStats?.());
+  const metrics = await createMetrics(resolved.metrics, () => storage?.poolStats?.());
   storage =
     options.storage ??
     (await openStorage(resolved.databaseUrl, {

@@ -1,4 +1,3 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { SecurityEvent } from "../events/security-events.js";
 import type { PoolStats } from "../storage/contract.js";
 
@@ -21,9 +20,11 @@ const OFF: Metrics = {
   contentType: "text/plain",
 };
 
-/** Creates the metrics registry; `poolStats` reports the database pool (PostgreSQL only). */
-export function createMetrics(enabled: boolean, poolStats: () => PoolStats | undefined): Metrics {
+/** Creates the metrics registry (importing prom-client only then); `poolStats` reports the database pool (PostgreSQL only). */
+export async function createMetrics(enabled: boolean, poolStats: () => PoolStats | undefined): Promise<Metrics> {
   if (!enabled) return OFF;
+  // Loaded only when metrics are on: prom-client is several MB of resident memory otherwise idle.
+  const { Counter, Gauge, Histogram, Registry } = await import("prom-client");
   const registry = new Registry();
   const requests = new Counter({
     name: "hush_http_requests_total",
