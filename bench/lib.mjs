@@ -1,8 +1,10 @@
 // Shared helpers of `npm run bench`: start a process and wait for its URL, free ports,
 // percentiles, and writing one section of docs/benchmarks.md.
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -36,6 +38,32 @@ export async function startProcess(command, args, { env = {}, cwd = ROOT, url })
   }
   child.kill("SIGKILL");
   throw new Error(`${command} did not answer at ${url}:\n${output}`);
+}
+
+/**
+ * Starts `hush serve` on a free port with its own SQLite file in a scratch folder, rate limits
+ * off; resolves to its URL, PID and a `stop()` that also removes the folder.
+ */
+export async function startHushServe(extraEnv = {}) {
+  const folder = mkdtempSync(join(tmpdir(), "hush-bench-"));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await startProcess(process.execPath, [join(ROOT, "packages/server/bin/hush.js"), "serve"], {
+    url: `${url}/health`,
+    env: {
+      PORT: String(port),
+      HUSH_SECRET: "ab".repeat(32),
+      HUSH_DATABASE_URL: `sqlite:${join(folder, "bench.db")}`,
+      HUSH_RATE_LIMITS: "off",
+      HUSH_LOG_LEVEL: "warn",
+      ...extraEnv,
+    },
+  });
+  const stop = async () => {
+    await proc.stop();
+    rmSync(folder, { recursive: true, force: true });
+  };
+  return { url, pid: proc.child.pid, stop };
 }
 
 export function stopProcess(child) {

@@ -7,9 +7,8 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, median, ROOT, round, startProcess, stopProcess, writeDocSection } from "./lib.mjs";
+import { median, ROOT, round, startHushServe, stopProcess, writeDocSection } from "./lib.mjs";
 
-const HUSH_BIN = join(ROOT, "packages/server/bin/hush.js");
 const LOAD = join(ROOT, "bench/peers/bench-refresh.mjs");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -30,23 +29,6 @@ async function startFloor(folder) {
   });
   const url = await new Promise((resolve) => child.stdout.once("data", (chunk) => resolve(String(chunk).trim())));
   return { url, pid: child.pid, stop: () => stopProcess(child) };
-}
-
-async function startHush(folder) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = await startProcess(process.execPath, [HUSH_BIN, "serve"], {
-    url: `${url}/health`,
-    env: {
-      PORT: String(port),
-      HUSH_SECRET: "ab".repeat(32),
-      HUSH_DATABASE_URL: `sqlite:${join(folder, "hush.db")}`,
-      HUSH_RATE_LIMITS: "off",
-      HUSH_LOG_LEVEL: "warn",
-      HUSH_PRUNE_INTERVAL: "0",
-    },
-  });
-  return { url, pid: proc.child.pid, stop: proc.stop };
 }
 
 /** One round of load against `server`: requests per second and server CPU µs per request. */
@@ -71,7 +53,7 @@ async function measure(server, folder) {
 
 export async function benchRefreshCpu() {
   const folder = mkdtempSync(join(tmpdir(), "hush-bench-cpu-"));
-  const hush = await startHush(folder);
+  const hush = await startHushServe({ HUSH_PRUNE_INTERVAL: "0" });
   const floor = await startFloor(folder);
   const results = { hush: [], floor: [] };
   try {

@@ -1,39 +1,17 @@
 // Server-core benchmarks (issue: refresh throughput beside better-auth, /auth/me latency
 // during a login storm). Every figure is a ratio to a baseline measured in this same run.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, median, percentile, ROOT, round, runJsonScript, startProcess, writeDocSection } from "./lib.mjs";
+import { freePort, median, percentile, ROOT, round, runJsonScript, startHushServe, startProcess, writeDocSection } from "./lib.mjs";
 
-const HUSH_BIN = join(ROOT, "packages/server/bin/hush.js");
 /** The better-auth peer, shipped in the repository (bench/peers) and installed once into a cache. */
 const PEERS = join(ROOT, "bench/peers");
 const PEERS_COPY = join(ROOT, "node_modules/.cache/hush-bench/peers");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-async function startHush(extraEnv = {}) {
-  const folder = mkdtempSync(join(tmpdir(), "hush-bench-"));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = await startProcess(process.execPath, [HUSH_BIN, "serve"], {
-    url: `${url}/health`,
-    env: {
-      PORT: String(port),
-      HUSH_SECRET: "ab".repeat(32),
-      HUSH_DATABASE_URL: `sqlite:${join(folder, "bench.db")}`,
-      HUSH_RATE_LIMITS: "off",
-      HUSH_LOG_LEVEL: "warn",
-      ...extraEnv,
-    },
-  });
-  const stop = async () => {
-    await proc.stop();
-    rmSync(folder, { recursive: true, force: true });
-  };
-  return { url, stop };
-}
+const startHush = startHushServe;
 
 /** Copies the better-auth peer to a scratch folder and installs it there once. */
 function preparePeer() {
