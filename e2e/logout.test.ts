@@ -45,7 +45,8 @@ describe.skipIf(!HAS_CHROMIUM)("logout while the auth server cannot confirm it",
       (window as never as { hush: { getAccessToken(): Promise<string | null> } }).hush.getAccessToken(),
     );
     const sid = JSON.parse(Buffer.from((token as string).split(".")[1] as string, "base64url").toString()).sid as string;
-    return async () => (await internalsOf(demo.auth).storage.findSessionWithUser(sid))?.session.revokedAt ?? null;
+    const revokedAt = async () => (await internalsOf(demo.auth).storage.findSessionWithUser(sid))?.session.revokedAt ?? null;
+    return Object.assign(revokedAt, { sid });
   };
 
   it("signs every tab out at once, rejects with logout_failed, keeps reloads and new tabs signed out, and retries until the server confirms", async () => {
@@ -75,6 +76,9 @@ describe.skipIf(!HAS_CHROMIUM)("logout while the auth server cannot confirm it",
     // The server never heard of it: the session and its cookie are alive.
     expect(await revokedAt()).toBeNull();
     expect((await context.cookies()).map((c) => c.name)).toContain("__Host-hush_rt");
+    // The one thing written to web storage is the pending-logout mark: the session id, never a token.
+    const stored = await a.evaluate(() => Object.keys(localStorage).map((key) => localStorage.getItem(key)));
+    expect(stored).toEqual([revokedAt.sid]);
 
     // A reload, and a new tab, must not sign the user back in from that cookie.
     const refreshes = countRefreshes(context);

@@ -32,6 +32,9 @@ async function expectVerifies(t: TestServer, token: string) {
   await jwtVerify(token, createLocalJWKSet(jwks), { issuer: t.url, currentDate: new Date(t.clock.now()), algorithms: [alg ?? ""] });
 }
 
+/** An EdDSA server whose rotations publish a key 30 s before it signs; tokens live 60 s. */
+const ROTATING_EDDSA = { rateLimits: false, signingAlgorithm: "EdDSA", accessTokenTtlSeconds: 60, keyActivationDelaySeconds: 30 } as const;
+
 describe("signing keys beside the CLI and other instances", () => {
   it("keeps signing with a published key when CLI commands run with another HUSH_SIGNING_ALG", async () => {
     const t = await createTestServer({ rateLimits: false, signingAlgorithm: "EdDSA", accessTokenTtlSeconds: 60 });
@@ -61,12 +64,7 @@ describe("signing keys beside the CLI and other instances", () => {
   });
 
   it("never signs with a retired key: a server follows the database's current key after a reload", async () => {
-    const t = await createTestServer({
-      rateLimits: false,
-      signingAlgorithm: "EdDSA",
-      accessTokenTtlSeconds: 60,
-      keyActivationDelaySeconds: 30,
-    });
+    const t = await createTestServer(ROTATING_EDDSA);
     try {
       const { email } = await signUp(t);
       const first = decodeProtectedHeader(await login(t, email)).kid;
@@ -88,12 +86,7 @@ describe("signing keys beside the CLI and other instances", () => {
   });
 
   it("changes HUSH_SIGNING_ALG as an ordinary publish-before-use rotation", async () => {
-    const t = await createTestServer({
-      rateLimits: false,
-      signingAlgorithm: "EdDSA",
-      accessTokenTtlSeconds: 60,
-      keyActivationDelaySeconds: 30,
-    });
+    const t = await createTestServer(ROTATING_EDDSA);
     try {
       const { email } = await signUp(t);
       // A second instance starts on the same database with ES256.

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { TEST_DATABASES } from "../../../test-support/databases.js";
-import { createTestServer, GOOD_PASSWORD, refreshWith, signUp, type TestServer, uniqueEmail } from "./test-server.js";
+import { createTestServer, GOOD_PASSWORD, loginWith, refreshWith, signUp, type TestServer, uniqueEmail } from "./test-server.js";
 
 let t: TestServer | undefined;
 afterEach(async () => {
@@ -8,8 +8,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-const login = (server: TestServer, email: string, password: string, headers: Record<string, string> = {}) =>
-  server.request("/auth/login", { method: "POST", headers, json: { email, password } });
+const login = loginWith;
 
 for (const database of TEST_DATABASES)
   describe(`rate limits [${database}]`, () => {

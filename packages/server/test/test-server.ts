@@ -164,6 +164,11 @@ export async function signUp(t: TestServer, email = uniqueEmail(), password = GO
   return { email, password, accessToken: body.accessToken, user: body.user, cookie: cookie.pair };
 }
 
+/** POST /auth/login with an email and password (and any extra headers, such as a cookie). */
+export function loginWith(t: TestServer, email: string, password: string, headers: Record<string, string> = {}) {
+  return t.request("/auth/login", { method: "POST", headers, json: { email, password } });
+}
+
 /** POST /auth/refresh with a cookie; returns the response and the rotated cookie, if any. */
 export async function refreshWith(t: TestServer, cookie: string, headers: Record<string, string> = {}) {
   const response = await t.request("/auth/refresh", { method: "POST", headers: { cookie, ...headers } });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createVerifier, isTokenError } from "../src/index.js";
+import { createVerifier } from "../src/index.js";
 import { type LocalIssuer, startLocalIssuer } from "./local-issuer.js";
-import { AUDIENCE, claimsAt, makeKey, token } from "./token-factory.js";
+import { AUDIENCE, claimsAt, codeOf, makeKey, token } from "./token-factory.js";
 
 let clockMs = 1_800_000_000_000;
 const now = () => clockMs;
@@ -10,12 +10,6 @@ afterEach(async () => {
   await issuer?.close();
   issuer = undefined;
 });
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => "accepted",
-    (e) => (isTokenError(e) ? e.code : String(e)),
-  );
 
 describe("JWKS from the issuer", () => {
   it("fetches once, caches, and re-fetches on an unknown kid so a rotation needs no restart", async () => {

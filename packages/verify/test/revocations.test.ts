@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createVerifier, isTokenError, type Verifier } from "../src/index.js";
+import { createVerifier, type Verifier } from "../src/index.js";
 import { type LocalIssuer, startLocalIssuer } from "./local-issuer.js";
-import { AUDIENCE, claimsAt, makeKey, token } from "./token-factory.js";
+import { AUDIENCE, claimsAt, codeOf, makeKey, token } from "./token-factory.js";
 
 let clockMs = 1_800_000_000_000;
 const now = () => clockMs;
@@ -13,12 +13,6 @@ afterEach(async () => {
   issuer = undefined;
   verify = undefined;
 });
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => "accepted",
-    (e) => (isTokenError(e) ? e.code : String(e)),
-  );
 
 describe("revocation list (feed client)", () => {
   it("asks for deltas once it holds a list, merges them, and falls back to the full list when one does not apply", async () => {

@@ -1,5 +1,5 @@
 import { createHmac, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
-import type { Algorithm } from "../src/index.js";
+import { type Algorithm, isTokenError } from "../src/index.js";
 
 export const ISSUER = "https://auth.example.test";
 export const AUDIENCE = "notes-api";
@@ -82,3 +82,10 @@ export function token(key: TestKey, payload: Record<string, unknown>, header: Re
   const input = `${b64(JSON.stringify(h))}.${b64(JSON.stringify(payload))}`;
   return `${input}.${b64(rawSign(key, input))}`;
 }
+
+/** What a verification came to: `accepted`, or the `TokenError` code it was refused with. */
+export const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => "accepted",
+    (e) => (isTokenError(e) ? e.code : String(e)),
+  );
