@@ -2,11 +2,12 @@ import { Hono } from "hono";
 import type { AuthServerOptions } from "./config/options.js";
 import { HushError } from "./errors.js";
 import { DeviceCookie } from "./http/device-cookie.js";
-import { errorResponse, toHushError } from "./http/error-response.js";
+import { errorResponse, reportedError, toHushError } from "./http/error-response.js";
 import { mountEndpoints } from "./http/mount-endpoints.js";
 import { buildOpenApiDocument } from "./http/openapi-document.js";
 import { RefreshCookie } from "./http/refresh-cookie.js";
 import { registerInternals } from "./internals.js";
+import { directRoutes } from "./node/direct-routes.js";
 import { openServices } from "./open-services.js";
 import { createProtect } from "./routes/assisted-guard.js";
 import { authEndpoints } from "./routes/auth-routes.js";
@@ -92,12 +93,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
   app.use("*", corsMiddleware(resolved.allowedOrigins));
   mountEndpoints(app, ctx, endpoints);
   app.notFound(() => errorResponse(new HushError("not_found", "No such endpoint.")));
-  app.onError((thrown) => {
-    const { error, unexpected } = toHushError(thrown);
-    if (unexpected) logger.error({ err: thrown }, "unhandled error");
-    else if (error.code === "unavailable") logger.warn({ err: thrown }, "database unavailable");
-    return errorResponse(error);
-  });
+  app.onError((thrown) => errorResponse(reportedError(thrown, logger)));
 
   const server: AuthServer = {
     async fetch(request, connection = {}) {
@@ -120,6 +116,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     storage,
     keys,
     routes: app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, path: r.path })),
+    directRoutes: directRoutes(ctx),
   });
   return server;
 }

@@ -1,5 +1,6 @@
 import type { ResolvedOptions } from "./config/options.js";
 import type { KeyRing } from "./keys/key-ring.js";
+import type { DirectRoute } from "./node/direct-routes.js";
 import type { Storage } from "./storage/contract.js";
 
 /**
@@ -13,6 +14,13 @@ export interface AuthServerInternals {
   readonly keys: KeyRing;
   /** Every route the server answers, as `{method, path}` in Hono's `:param` style. */
   readonly routes: ReadonlyArray<{ method: string; path: string }>;
+  /** Routes node:http answers without the router, by `METHOD /path` (see `node/direct-routes.ts`). */
+  readonly directRoutes: ReadonlyMap<string, DirectRoute>;
+}
+
+/** Tries the internals of a handler that may not be a Hush server (node adapters take any `fetch`). */
+export function maybeInternalsOf(server: object): AuthServerInternals | undefined {
+  return INTERNALS.get(server);
 }
 
 const INTERNALS = new WeakMap<object, AuthServerInternals>();

@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { POSTGRES_URL, type TestDatabase } from "../../../test-support/databases.js";
 import { createDatabase } from "../../../test-support/postgres.js";
 import { type AuthServer, type AuthServerOptions, createAuthServer, listen, type SecurityEvent } from "../src/index.js";
-import { type AuthServerInternals, internalsOf } from "../src/internals.js";
+import { type AuthServerInternals, internalsOf, registerInternals } from "../src/internals.js";
 
 /** A clock the test moves by hand. */
 export interface TestClock {
@@ -77,11 +77,10 @@ export async function createTestServer(overrides: TestServerOptions = {}): Promi
   });
   // The issuer needs the port before the server exists: bind a placeholder handler first.
   let server: AuthServer | undefined;
-  const listening = await listen(
-    { fetch: (request, connection) => (server ? server.fetch(request, connection) : Promise.resolve(new Response(null, { status: 503 }))) },
-    0,
-    "127.0.0.1",
-  );
+  const host: Pick<AuthServer, "fetch"> = {
+    fetch: (request, connection) => (server ? server.fetch(request, connection) : Promise.resolve(new Response(null, { status: 503 }))),
+  };
+  const listening = await listen(host, 0, "127.0.0.1");
   const { clock: _clock, databaseFile: _file, database: _database, ...options } = overrides;
   const removeFolder = () => folder && rmSync(folder, { recursive: true, force: true });
   try {
@@ -103,6 +102,9 @@ export async function createTestServer(overrides: TestServerOptions = {}): Promi
     removeFolder();
     throw error;
   }
+  // The placeholder takes the server's internals, so node:http also takes its direct routes
+  // (the refresh) exactly as `hush serve` does.
+  registerInternals(host, internalsOf(server));
   const url = listening.url;
   return {
     url,

@@ -1,7 +1,8 @@
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer, getRequestListener } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import type { AuthServer } from "../create-auth-server.js";
+import { maybeInternalsOf } from "../internals.js";
 
 /** A node:http server running an auth server. */
 export interface Listening {
@@ -20,17 +21,19 @@ export interface Listening {
  * http.createServer(nodeHandler(server)).listen(4000);
  */
 export function nodeHandler(auth: Pick<AuthServer, "fetch">): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
-  return getRequestListener((request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
+  const viaFetch = getRequestListener((request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
     auth.fetch(request, { remoteAddress: env.incoming?.socket?.remoteAddress }),
   );
+  return (request, response) => {
+    // Looked up per request (one WeakMap read): a host may register the server after listening.
+    const route = maybeInternalsOf(auth)?.directRoutes.get(`${request.method} ${request.url}`);
+    return route ? route(request, response) : viaFetch(request, response);
+  };
 }
 
 /** Serves an `AuthServer` (or any `Request → Response` handler taking connection info) on node:http. */
 export function listen(auth: Pick<AuthServer, "fetch">, port: number, host: string): Promise<Listening> {
-  const server = createAdaptorServer({
-    fetch: (request: Request, env: { incoming?: { socket?: { remoteAddress?: string } } }) =>
-      auth.fetch(request, { remoteAddress: env.incoming?.socket?.remoteAddress }),
-  }) as Server;
+  const server = createServer(nodeHandler(auth));
   // Keep-alive sockets must not outlive a load balancer's idle timeout (commonly 60 s).
   server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {

@@ -1,16 +1,40 @@
 import { PATHS } from "@hush/protocol";
 import { invalidRefreshToken, isHushError } from "../errors.js";
 import { defineEndpoint } from "../http/endpoint.js";
-import { errorResponse } from "../http/error-response.js";
+import { errorParts, type PlainResponse } from "../http/error-response.js";
+import type { HeaderReader } from "../http/header-reader.js";
 import { credentialsSchema, meResponseSchema, tokenResponseSchema } from "../http/schemas.js";
+import { corsApplied, corsHeadersFor } from "../security/cors.js";
 import type { ServerContext } from "../server-context.js";
+import type { RequestMeta } from "../services/request-meta.js";
 import type { UserRecord } from "../storage/contract.js";
-import { publicUser, tokenResponse } from "./token-response.js";
+import { publicUser, tokenParts, tokenResponse } from "./token-response.js";
 
 const tokenSet = { description: "Token response; sets the refresh cookie", schema: tokenResponseSchema };
 
 /** A browser that proved the password becomes a trusted device for this account. */
 const deviceCookieFor = (ctx: ServerContext, user: UserRecord) => ctx.deviceCookie.set(ctx.devices.issue(user.email));
+
+/**
+ * `POST /auth/refresh` past its CSRF check, as plain parts with the CORS headers: shared by the
+ * endpoint below and the node route that answers refreshes without building a `Request` (see
+ * `node/direct-routes.ts`), so both behave alike by construction.
+ */
+export async function refreshParts(ctx: ServerContext, headers: HeaderReader, meta: RequestMeta): Promise<PlainResponse> {
+  const origin = headers.get("origin");
+  const token = ctx.cookie.read(headers.get("cookie"));
+  try {
+    if (!token) throw invalidRefreshToken();
+    return tokenParts(ctx, origin, 200, await ctx.tokens.refresh(token, meta));
+  } catch (error) {
+    // A refresh token the server refuses is cleared, so the browser stops sending it. Not on
+    // 429 or 503: a busy or unreachable server must not sign anyone out.
+    if (isHushError(error) && error.status === 401) {
+      return errorParts(error, { "set-cookie": ctx.cookie.clear(), ...corsHeadersFor(origin, ctx.options.allowedOrigins) });
+    }
+    throw error;
+  }
+}
 
 /**
  * The cookie endpoints (signup, login, refresh, logout) and `GET /auth/me`. Each handler only
@@ -53,16 +77,8 @@ export const authEndpoints = [
     auth: "cookie",
     responses: { 200: tokenSet },
     async handler({ request, meta }, ctx) {
-      const token = ctx.cookie.read(request.headers.get("cookie"));
-      try {
-        if (!token) throw invalidRefreshToken();
-        return tokenResponse(ctx, request, 200, await ctx.tokens.refresh(token, meta));
-      } catch (error) {
-        // A refresh token the server refuses is cleared, so the browser stops sending it. Not on
-        // 429 or 503: a busy or unreachable server must not sign anyone out.
-        if (isHushError(error) && error.status === 401) return errorResponse(error, { "set-cookie": ctx.cookie.clear() });
-        throw error;
-      }
+      const { status, headers, body } = await refreshParts(ctx, request.headers, meta);
+      return corsApplied(new Response(body, { status, headers }));
     },
   }),
   defineEndpoint({

@@ -1,11 +1,12 @@
 import { type AccessTokenClaims, parseBearer } from "@hush/protocol";
 import { HushError, invalidToken, missingToken } from "../errors.js";
+import type { HeaderReader } from "../http/header-reader.js";
 import { checkCsrf } from "../security/csrf.js";
 import type { ServerContext } from "../server-context.js";
 import type { UserRecord } from "../storage/contract.js";
 
 /** Throws `csrf_failed` unless the request passes the cookie-endpoint checks of docs/api.md, CSRF. */
-export function requireCsrf(headers: Headers, ctx: ServerContext): void {
+export function requireCsrf(headers: HeaderReader, ctx: ServerContext): void {
   const failure = checkCsrf(headers, ctx.options.allowedOrigins);
   if (failure) throw failure;
 }

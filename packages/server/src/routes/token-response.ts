@@ -1,4 +1,5 @@
 import type { PublicUser, TokenResponse } from "@hush/protocol";
+import type { PlainResponse } from "../http/error-response.js";
 import { corsApplied, corsHeadersFor } from "../security/cors.js";
 import type { ServerContext } from "../server-context.js";
 import type { IssuedTokens } from "../services/token-issuer.js";
@@ -20,6 +21,18 @@ export function tokenResponse(
   tokens: IssuedTokens,
   extraCookies: readonly string[] = [],
 ): Response {
+  const parts = tokenParts(ctx, request.headers.get("origin"), status, tokens, extraCookies);
+  return corsApplied(new Response(parts.body, parts));
+}
+
+/** `tokenResponse` as plain parts, CORS headers for `origin` included. */
+export function tokenParts(
+  ctx: ServerContext,
+  origin: string | null,
+  status: 200 | 201,
+  tokens: IssuedTokens,
+  extraCookies: readonly string[] = [],
+): PlainResponse {
   const { user, access, refresh } = tokens;
   const body: TokenResponse = { accessToken: access.token, tokenType: "Bearer", expiresIn: access.expiresIn, user: publicUser(user) };
   const headers: [string, string][] = [
@@ -29,6 +42,6 @@ export function tokenResponse(
     ["set-cookie", ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds)],
   ];
   for (const cookie of extraCookies) headers.push(["set-cookie", cookie]);
-  for (const header of Object.entries(corsHeadersFor(request.headers.get("origin"), ctx.options.allowedOrigins))) headers.push(header);
-  return corsApplied(new Response(JSON.stringify(body), { status, headers }));
+  for (const header of Object.entries(corsHeadersFor(origin, ctx.options.allowedOrigins))) headers.push(header);
+  return { status, headers, body: JSON.stringify(body) };
 }

@@ -1,5 +1,6 @@
 import { CSRF_HEADER } from "@hush/protocol";
 import { HushError } from "../errors.js";
+import type { HeaderReader } from "../http/header-reader.js";
 
 /**
  * The CSRF check of every cookie endpoint (docs/api.md, CSRF), in this order:
@@ -10,7 +11,7 @@ import { HushError } from "../errors.js";
  * 3. without `Origin`, `Sec-Fetch-Site: cross-site` is refused. A request with neither header
  *    comes from a non-browser client (curl, a mobile app) and is let through on the header alone.
  */
-export function checkCsrf(headers: Headers, allowedOrigins: ReadonlySet<string>): HushError | undefined {
+export function checkCsrf(headers: HeaderReader, allowedOrigins: ReadonlySet<string>): HushError | undefined {
   if (headers.get(CSRF_HEADER) !== "1") {
     return new HushError("csrf_failed", `The ${CSRF_HEADER} header is required on this endpoint.`);
   }

@@ -1,3 +1,4 @@
+import type { HeaderReader } from "../http/header-reader.js";
 import { clientKeyOf } from "../security/client-key.js";
 
 /** What the server knows of the client making a request, for sessions, limits and events. */
@@ -13,7 +14,7 @@ export interface RequestMeta {
  * The client's address and user agent, from the one place that knows about `trustProxy`:
  * behind a trusted proxy the client is the last `X-Forwarded-For` hop, otherwise the peer.
  */
-export function requestMetaOf(headers: Headers, remoteAddress: string | undefined, trustProxy: boolean): RequestMeta {
+export function requestMetaOf(headers: HeaderReader, remoteAddress: string | undefined, trustProxy: boolean): RequestMeta {
   let ip = remoteAddress;
   if (trustProxy) {
     const forwarded = headers.get("x-forwarded-for")?.split(",").at(-1)?.trim();

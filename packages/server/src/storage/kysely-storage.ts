@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from "kysely";
+import type { CompiledQuery, Kysely, QueryResult, Selectable, UpdateQueryBuilder, UpdateResult } from "kysely";
 import { compileOnce } from "./compiled-query.js";
 import {
   EmailTakenError,
@@ -15,6 +15,7 @@ import {
 } from "./contract.js";
 import { migrateToLatest, pingDatabase } from "./migrations.js";
 import type { Database, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
+import type { DirectQuery } from "./sqlite-direct.js";
 
 /** Unique-constraint violation on SQLite (better-sqlite3) or PostgreSQL (pg, SQLSTATE 23505). */
 function isUniqueViolation(error: unknown): boolean {
@@ -175,11 +176,22 @@ export class KyselyStorage implements Storage {
   /** The refresh hot path's queries, compiled once (see `compileOnce`). */
   private readonly hot;
 
+  private readonly onClose: () => Promise<void>;
+  /** Runs a hot query synchronously when the driver can (SQLite; see `directSqlite`). */
+  private readonly direct: DirectQuery | undefined;
+
   constructor(
     readonly db: Kysely<Database>,
-    private readonly onClose: () => Promise<void> = () => db.destroy(),
+    options: { onClose?: () => Promise<void>; direct?: DirectQuery } = {},
   ) {
     this.hot = compileHotQueries(db);
+    this.onClose = options.onClose ?? (() => db.destroy());
+    this.direct = options.direct;
+  }
+
+  /** Runs one of the hot queries: directly when the driver allows, else through Kysely. */
+  private runHot<R>(query: CompiledQuery<R>): QueryResult<R> | Promise<QueryResult<R>> {
+    return this.direct?.(query) ?? this.db.executeQuery(query);
   }
 
   async migrate(): Promise<void> {
@@ -288,7 +300,7 @@ export class KyselyStorage implements Storage {
   }
 
   async findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
-    const { rows } = await this.db.executeQuery(this.hot.findSessionWithUser({ sessionId }));
+    const { rows } = await this.runHot(this.hot.findSessionWithUser({ sessionId }));
     const row = rows[0];
     if (!row) return undefined;
     return {
@@ -306,7 +318,7 @@ export class KyselyStorage implements Storage {
   }
 
   async rotateSession(input: RotateInput): Promise<boolean> {
-    const result = await this.db.executeQuery(this.hot.rotateSession({ ...input, recentlyRetired: formatRetired(input.recentlyRetired) }));
+    const result = await this.runHot(this.hot.rotateSession({ ...input, recentlyRetired: formatRetired(input.recentlyRetired) }));
     return result.numAffectedRows === 1n;
   }
 

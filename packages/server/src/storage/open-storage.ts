@@ -1,11 +1,12 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, type SqliteDatabase as KyselySqliteDatabase, type LogEvent, PostgresDialect, SqliteDialect } from "kysely";
 import type { Storage } from "./contract.js";
 import { KyselyStorage } from "./kysely-storage.js";
 import { postgresRateLimiters } from "./postgres-rate-limiter.js";
 import type { Database } from "./schema.js";
+import { directSqlite } from "./sqlite-direct.js";
 import { withStatementCache } from "./sqlite-statement-cache.js";
 import { withUnavailableErrors } from "./unavailable.js";
 
@@ -104,8 +105,12 @@ function openSqlite(path: string, observer?: StorageObserver): Storage {
   sqlite.pragma("foreign_keys = ON");
   // Other processes (the CLI beside a running server) may hold the write lock briefly.
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log: kyselyLog(observer) });
-  return new KyselyStorage(db);
+  const cached = withStatementCache(sqlite);
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cached as unknown as KyselySqliteDatabase }),
+    log: kyselyLog(observer),
+  });
+  return new KyselyStorage(db, { direct: directSqlite(sqlite, (sql) => cached.prepare(sql), observer) });
 }
 
 /**

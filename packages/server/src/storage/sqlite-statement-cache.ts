@@ -1,14 +1,13 @@
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
-import type { SqliteDatabase as KyselySqliteDatabase } from "kysely";
 
 /** Statements kept prepared; the server issues a few dozen distinct SQL texts, so this never fills in practice. */
 const MAX_CACHED_STATEMENTS = 256;
 
 /**
- * Wraps a better-sqlite3 database for Kysely's SQLite dialect so that each distinct SQL text is
+ * Wraps a better-sqlite3 database (for Kysely's SQLite dialect and `directSqlite`) so that each distinct SQL text is
  * prepared once, not on every query: preparing was the largest single cost of a refresh.
  */
-export function withStatementCache(database: SqliteDatabase): KyselySqliteDatabase {
+export function withStatementCache(database: SqliteDatabase): { close(): void; prepare(sql: string): Statement } {
   const cache = new Map<string, Statement>();
   return {
     close: () => database.close(),
@@ -21,5 +20,5 @@ export function withStatementCache(database: SqliteDatabase): KyselySqliteDataba
       }
       return statement;
     },
-  } as KyselySqliteDatabase;
+  };
 }
