@@ -80,7 +80,8 @@ function packageOf(specifier: string): string {
 
 /** Bare specifiers of every `import`/`export … from`/`import()` in a JS or declaration file. */
 function bareImports(code: string): string[] {
-  const found = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)].map((m) => m[1] ?? "");
+  // `from` as a keyword, not as the end of a property path in a string (`"mail.from"`).
+  const found = [...code.matchAll(/(?:(?<![.\w])from\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)].map((m) => m[1] ?? "");
   return found.filter((s) => !s.startsWith(".") && !s.startsWith("/"));
 }
 

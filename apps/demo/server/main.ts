@@ -7,8 +7,9 @@ const demo = await startDemo({
   webPort: Number(process.env.HUSH_DEMO_WEB_PORT ?? 5173),
   env: process.env,
 });
+const mailbox = demo.mailboxUrl ? `\n  dev mailbox ${demo.mailboxUrl}   <- the mails (no SMTP server here)` : "";
 console.log(
-  `\nHush demo is running:\n  web app     ${demo.webUrl}   <- open this\n  auth server ${demo.authUrl}\n  notes API   ${demo.apiUrl}\n\nAccess tokens live 60 s here, so silent refreshes show on the token timeline. Ctrl-C stops.`,
+  `\nHush demo is running:\n  web app     ${demo.webUrl}   <- open this\n  auth server ${demo.authUrl}\n  notes API   ${demo.apiUrl}${mailbox}\n\nAccess tokens live 60 s here, so silent refreshes show on the token timeline. Ctrl-C stops.`,
 );
 const stop = async () => {
   await demo.close();

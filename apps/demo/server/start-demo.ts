@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { type AuthServer, configFromEnv, createAuthServer, listen } from "@hush/server";
 import { Hono } from "hono";
+import { readOutbox } from "./dev-mailbox.js";
 import { createNotesApi } from "./notes-api.js";
 
 export interface DemoOptions {
@@ -11,7 +12,7 @@ export interface DemoOptions {
   authPort?: number;
   apiPort?: number;
   webPort?: number;
-  /** Folder of the SQLite database and the generated secret. */
+  /** Folder of the SQLite database, the generated secret and the mail outbox (`outbox/`). */
   dataDir?: string;
   /** Access-token lifetime; short, so that refreshes can be watched. Default 60. */
   accessTokenTtlSeconds?: number;
@@ -22,6 +23,8 @@ export interface RunningDemo {
   webUrl: string;
   authUrl: string;
   apiUrl: string;
+  /** The development mailbox page (mail written to the outbox folder), or null with SMTP or in production. */
+  mailboxUrl: string | null;
   auth: AuthServer;
   close(): Promise<void>;
 }
@@ -82,11 +85,17 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       HUSH_DATABASE_URL: `sqlite:${join(dataDir, "hush.db")}`,
       HUSH_ACCESS_TTL: String(options.accessTokenTtlSeconds ?? 60),
       HUSH_LOG_LEVEL: "warn",
+      // No SMTP server needed: each mail lands in this folder as an .eml file, and the web
+      // app's "Dev mailbox" page shows it (HUSH_SMTP_URL sends real mail instead).
+      HUSH_MAIL_OUTBOX: join(dataDir, "outbox"),
+      HUSH_SIGNIN_LINKS: "on",
       ...options.env,
       PORT: new URL(authHttp.url).port,
       HUSH_ISSUER: authUrl,
       HUSH_AUDIENCE: "hush,notes-api",
       HUSH_ALLOWED_ORIGINS: webOrigin,
+      // Emailed links open the demo's web app: /verify-email, /reset-password, /confirm-email, /sign-in-link.
+      HUSH_APP_URL: webOrigin,
     },
     (message) => console.warn(`demo: ${message}`),
   );
@@ -100,8 +109,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   // cookie, and the new token comes back in X-Access-Token for the client to adopt.
   const whoAmI = auth.protect((_request, { user }) => Response.json({ email: user.email }), { assistRefresh: true });
   web.get("/api/me", (c) => whoAmI(c.req.raw));
+  // The development mailbox: what the auth server wrote into its outbox folder, for anyone who
+  // can reach this web server. Only without SMTP (no real mail to protect) and outside
+  // production, since its links sign people in.
+  const outboxDir = fromEnv.mail?.outboxDir;
+  const devMailbox = outboxDir !== undefined && !fromEnv.mail?.smtpUrl && options.env?.NODE_ENV !== "production";
+  if (devMailbox)
+    web.get("/dev/mailbox.json", async (c) => c.json({ mails: await readOutbox(outboxDir) }, 200, { "cache-control": "no-store" }));
+  const webConfig = { authBase: `${authUrl}/auth`, apiBase: apiHttp.url, signInLinks: fromEnv.signInLinks === true, devMailbox };
   web.get("/config.js", (c) =>
-    c.body(`window.HUSH_DEMO = ${JSON.stringify({ authBase: `${authUrl}/auth`, apiBase: apiHttp.url })};`, 200, {
+    c.body(`window.HUSH_DEMO = ${JSON.stringify(webConfig)};`, 200, {
       "content-type": "text/javascript",
       "cache-control": "no-store",
     }),
@@ -122,6 +139,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     webUrl: webOrigin,
     authUrl,
     apiUrl: apiHttp.url,
+    mailboxUrl: devMailbox ? `${webOrigin}/dev/mailbox` : null,
     auth,
     async close() {
       notes.verify.close();

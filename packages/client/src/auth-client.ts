@@ -14,9 +14,14 @@ export interface AuthClient {
   readonly user: PublicUser | null;
   /** When the current access token expires, in this device's clock (ms), or null. */
   readonly expiresAt: number | null;
-  /** Creates an account and signs it in; rejects with an `AuthError` (`email_taken`, `weak_password` …). */
+  /**
+   * Creates an account and signs it in; rejects with an `AuthError` (`email_taken`, `weak_password` …).
+   * When the server requires a verified address before any session (`HUSH_EMAIL_VERIFICATION=required`,
+   * a `202` answer), it resolves with the new, unverified user and the client stays signed out
+   * (`state` is not "authenticated"): show "check your mail" then.
+   */
   signup(credentials: { email: string; password: string }): Promise<PublicUser>;
-  /** Signs in; rejects with an `AuthError` (`invalid_credentials` …). */
+  /** Signs in; rejects with an `AuthError` (`invalid_credentials`, `email_not_verified` …). */
   login(credentials: { email: string; password: string }): Promise<PublicUser>;
   /**
    * Signs this tab and every other tab of the browser out at once, then ends the session on the

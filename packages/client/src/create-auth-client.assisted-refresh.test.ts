@@ -123,7 +123,9 @@ describe("createAuthClient: X-Access-Token of a server-assisted refresh (docs/ap
     const browser = installFakeBrowser({
       [`POST ${AUTH}/auth/refresh`]: () => respond(`${AUTH}/auth/refresh`, { error: "invalid_refresh_token" }, { status: 401 }),
       [`GET ${AUTH}/auth/me`]: () =>
-        respond(`${AUTH}/auth/me`, { user: { id: "someone-else", email: "x@example.com", createdAt: "2025-01-01T00:00:00.000Z" } }),
+        respond(`${AUTH}/auth/me`, {
+          user: { id: "someone-else", email: "x@example.com", createdAt: "2025-01-01T00:00:00.000Z", emailVerified: true },
+        }),
     });
     const auth = createAuthClient({ baseUrl: `${AUTH}/auth` });
     await settle();

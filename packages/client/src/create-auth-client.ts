@@ -3,9 +3,10 @@ import { createAuthApi } from "./auth-api.js";
 import type { AuthClient, AuthState } from "./auth-client.js";
 import { AuthError } from "./auth-error.js";
 import { createAuthFetch } from "./auth-fetch.js";
+import { internals } from "./client-internals.js";
 import { type AuthClientOptions, resolveOptions } from "./client-options.js";
 import { type AuthEvent, createEmitter } from "./events.js";
-import { isTokenAnswer } from "./json-guards.js";
+import { fieldOf, isPublicUser, isTokenAnswer } from "./json-guards.js";
 import { createLifetime } from "./lifetime.js";
 import { createPendingLogout } from "./pending-logout.js";
 import { createRefreshScheduler } from "./refresh-scheduler.js";
@@ -74,7 +75,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     const switched = nextUser !== null && nextUser.id !== user?.id;
     if (nextUser) user = nextUser;
     state = "authenticated";
-    if (switched && user) emit({ type: "authenticated", user });
+    // A sign-in is news even as the same user: its answer may tell more (a verified address).
+    if ((switched || source === "sign-in") && user) emit({ type: "authenticated", user });
     if (source !== "sign-in") emit({ type: "refreshed", expiresAt: held.exp - store.skew(), source });
     scheduler.schedule();
     // A token from an assisted refresh can sign a tab back in that had no user yet.
@@ -127,9 +129,12 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     else scheduler.schedule();
   }
 
-  async function signIn(path: string, credentials: { email: string; password: string }): Promise<PublicUser> {
-    const response = await api.post(path, credentials);
+  async function signIn(path: string, request: object): Promise<PublicUser> {
+    const response = await api.post(path, request);
     const body: unknown = await response.json();
+    // A sign-up that must verify its address first (`202 {user}`): no session, still signed out.
+    const created = fieldOf(body, "user");
+    if (response.status === 202 && isPublicUser(created)) return created;
     if (!isTokenAnswer(body)) throw new AuthError("unavailable", "The auth server's answer is not a token response.", response.status);
     // This sign-in's cookie replaced the one a pending logout was to end: that logout is moot,
     // and its retries must not end the new session.
@@ -163,7 +168,13 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     if ((state as AuthState) === "loading") state = "anonymous";
   })();
 
-  return {
+  /** Signs this tab and every other one out: the server has ended the session(s) already. */
+  function end(): void {
+    signOut({ type: "logged-out", source: "this-tab" });
+    sync.post({ t: "out" });
+  }
+
+  const client: AuthClient = {
     ready,
     get state() {
       return state;
@@ -189,8 +200,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     async logoutAll() {
       const token = await getAccessToken();
       await api.post("/logout-all", undefined, token ?? undefined);
-      signOut({ type: "logged-out", source: "this-tab" });
-      sync.post({ t: "out" });
+      end();
     },
     getAccessToken,
     refresh,
@@ -207,4 +217,6 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     subscribe: events.subscribe,
     dispose: life.end,
   };
+  internals.set(client, { base, signIn, end });
+  return client;
 }

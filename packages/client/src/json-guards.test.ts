@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fieldOf, isPublicUser, isTokenAnswer, stringFieldOf } from "./json-guards.js";
 
-const user = { id: "u1", email: "u1@example.com", createdAt: "2025-01-01T00:00:00.000Z" };
+const user = { id: "u1", email: "u1@example.com", createdAt: "2025-01-01T00:00:00.000Z", emailVerified: false };
 
 describe("json guards", () => {
   it("reads a field of an object, and nothing of null, primitives or a missing key", () => {
@@ -14,10 +14,19 @@ describe("json guards", () => {
     expect(stringFieldOf({ a: 1 }, "a")).toBeUndefined();
   });
 
-  it("accepts a user only with a string id, email and createdAt", () => {
+  it("accepts a user only with a string id, email and createdAt and a boolean emailVerified", () => {
     expect(isPublicUser(user)).toBe(true);
     expect(isPublicUser({ ...user, extra: 1 })).toBe(true);
-    for (const bad of [null, "u1", [], { ...user, id: 1 }, { id: "u1", email: "e" }, { ...user, createdAt: null }]) {
+    for (const bad of [
+      null,
+      "u1",
+      [],
+      { ...user, id: 1 },
+      { id: "u1", email: "e" },
+      { ...user, createdAt: null },
+      { ...user, emailVerified: "yes" },
+      { id: "u1", email: "e", createdAt: "c" },
+    ]) {
       expect(isPublicUser(bad)).toBe(false);
     }
   });

@@ -15,9 +15,12 @@ export function stringFieldOf(value: unknown, key: string): string | undefined {
   return typeof field === "string" ? field : undefined;
 }
 
-/** A user as the auth server describes one (`id`, `email`, `createdAt`, all strings). */
+/** A user as the auth server describes one (`id`, `email`, `createdAt`, all strings, and a boolean `emailVerified`). */
 export function isPublicUser(value: unknown): value is PublicUser {
-  return ["id", "email", "createdAt"].every((key) => stringFieldOf(value, key) !== undefined);
+  return (
+    ["id", "email", "createdAt"].every((key) => stringFieldOf(value, key) !== undefined) &&
+    typeof fieldOf(value, "emailVerified") === "boolean"
+  );
 }
 
 /** The parts of a token response (signup, login, refresh) that the client uses. */

@@ -24,7 +24,7 @@ export function makeToken(claims: { sub: string; sid: string; iatOffsetSeconds?:
   return `${encode({ alg: "none", typ: "at+jwt" })}.${encode({ sub: claims.sub, sid: claims.sid, iat, exp: iat + (claims.ttlSeconds ?? TTL_SECONDS) })}.sig`;
 }
 
-export const userOf = (id: string) => ({ id, email: `${id}@example.com`, createdAt: "2025-01-01T00:00:00.000Z" });
+export const userOf = (id: string) => ({ id, email: `${id}@example.com`, createdAt: "2025-01-01T00:00:00.000Z", emailVerified: false });
 
 /** A response whose `url` is set, as a real fetch's is (the URL after any redirect). */
 export function respond(url: string, body: unknown, init: ResponseInit = {}): Response {

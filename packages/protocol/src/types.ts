@@ -3,6 +3,8 @@ export interface PublicUser {
   id: string;
   email: string;
   createdAt: string;
+  /** Whether the address has been proven (by an emailed link, a provider or an operator). */
+  emailVerified: boolean;
 }
 
 /** Body of every response that issues an access token (signup, login, refresh, password). */

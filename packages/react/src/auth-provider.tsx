@@ -1,4 +1,5 @@
 import type { AuthClient, AuthState, PublicUser } from "@hush/client";
+import { type EmailActions, emailActions } from "@hush/client/email";
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useSyncExternalStore } from "react";
 
 const ClientContext = createContext<AuthClient | null>(null);
@@ -10,7 +11,7 @@ export function AuthProvider({ client, children }: { client: AuthClient; childre
 
 function useClient(): AuthClient {
   const client = useContext(ClientContext);
-  if (!client) throw new Error("useAuth and useAuthFetch need an <AuthProvider client={…}> above them");
+  if (!client) throw new Error("useAuth, useAuthFetch and useEmailActions need an <AuthProvider client={…}> above them");
   return client;
 }
 
@@ -48,10 +49,11 @@ export function useAuth(): UseAuth {
     },
     [client],
   );
-  // A snapshot string changes whenever anything the hook returns changes.
+  // A snapshot string changes whenever anything the hook returns changes: the user's fields too
+  // (a confirmed address change or verification keeps the id).
   const snapshot = useSyncExternalStore(
     subscribe,
-    () => `${client.state}|${client.user?.id ?? ""}|${client.expiresAt ?? ""}`,
+    () => `${client.state}|${client.expiresAt ?? ""}|${client.user ? JSON.stringify(client.user) : ""}`,
     () => "loading||",
   );
   return useMemo(
@@ -73,4 +75,13 @@ export function useAuth(): UseAuth {
 export function useAuthFetch(): AuthClient["fetch"] {
   const client = useClient();
   return useCallback((input, init) => client.fetch(input, init), [client]);
+}
+
+/**
+ * The email flows of the provider's client (`@hush/client/email`): verification, password reset,
+ * email change, sign-in links and account deletion. The functions keep their identity across renders.
+ */
+export function useEmailActions(): EmailActions {
+  const client = useClient();
+  return useMemo(() => emailActions(client), [client]);
 }

@@ -11,6 +11,7 @@ import { directRoutes } from "./node/direct-routes.js";
 import { openServices } from "./open-services.js";
 import { createProtect } from "./routes/assisted-guard.js";
 import { authEndpoints } from "./routes/auth-routes.js";
+import { emailEndpoints } from "./routes/email-routes.js";
 import { metricsEndpoints, publicEndpoints } from "./routes/public-routes.js";
 import { sessionEndpoints } from "./routes/session-routes.js";
 import { corsMiddleware } from "./security/cors.js";
@@ -59,8 +60,15 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
   keys.startReloading(resolved.keyReloadSeconds, (error) => logger.warn({ err: error }, "reloading signing keys failed"));
   const janitor = new Janitor(storage, logger, resolved);
   janitor.start(resolved.pruneIntervalSeconds);
+  services.mailer.start();
 
-  const endpoints = [...authEndpoints, ...sessionEndpoints, ...publicEndpoints, ...(metrics.enabled ? metricsEndpoints : [])];
+  const endpoints = [
+    ...authEndpoints,
+    ...sessionEndpoints,
+    ...emailEndpoints,
+    ...publicEndpoints,
+    ...(metrics.enabled ? metricsEndpoints : []),
+  ];
   const accessTokens = new AccessTokens(keys, resolved);
   const ctx: ServerContext = {
     options: resolved,
@@ -75,6 +83,7 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     accounts: services.accounts,
     sessions: services.sessions,
     lifecycle: services.lifecycle,
+    email: services.email,
     feed: new RevocationFeed(storage, keys, resolved),
     cookie: new RefreshCookie(resolved.issuer, resolved.cookieSameSite),
     deviceCookie: new DeviceCookie(resolved.issuer, resolved.cookieSameSite),

@@ -5,6 +5,7 @@ import { SecurityEvents } from "./events/security-events.js";
 import { deriveKey } from "./keys/derive-key.js";
 import { KeyRing } from "./keys/key-ring.js";
 import { createSecretBox } from "./keys/secret-box.js";
+import { createMailer, type Mailer } from "./mail/index.js";
 import { createMetrics, type Metrics } from "./metrics/metrics.js";
 import { PasswordHasher } from "./passwords/password-hasher.js";
 import { PasswordPolicy } from "./passwords/password-policy.js";
@@ -13,6 +14,7 @@ import { PasswordAttempts } from "./security/password-attempts.js";
 import { RateLimits } from "./security/rate-limits.js";
 import { Accounts } from "./services/accounts.js";
 import { Admin } from "./services/admin.js";
+import { EmailFlows } from "./services/email-flows.js";
 import { Lifecycle } from "./services/lifecycle.js";
 import { RotatingSessions } from "./services/rotating-sessions.js";
 import type { SessionStrategy } from "./services/session-strategy.js";
@@ -37,6 +39,9 @@ export interface Services {
   readonly accounts: Accounts;
   readonly sessions: SessionStrategy;
   readonly lifecycle: Lifecycle;
+  /** The durable outbox; its worker runs only in a server (`mailer.start()`), the CLI only queues. */
+  readonly mailer: Mailer;
+  readonly email: EmailFlows;
   readonly admin: Admin;
   /** Stops background work and closes the database. */
   close(): Promise<void>;
@@ -105,6 +110,27 @@ export async function openServices(options: AuthServerOptions & { storage?: Stor
   const attempts = new PasswordAttempts(limits, devices);
   const accounts = new Accounts(storage, hasher, policy, attempts, events, resolved);
   const lifecycle = new Lifecycle(storage, sessions, hasher, policy, attempts, events, resolved);
+  const { mail } = resolved;
+  const mailer = createMailer(
+    storage,
+    {
+      from: mail.from,
+      appName: mail.appName,
+      templates: mail.templates,
+      transport: mail.transport,
+      smtpUrl: mail.smtpUrl,
+      outboxDir: mail.outboxDir,
+      smtp: { connectionTimeoutMs: mail.delivery?.connectionTimeoutMs, socketTimeoutMs: mail.delivery?.socketTimeoutMs },
+      pollIntervalMs: mail.delivery?.pollIntervalMs,
+      leaseMs: mail.delivery?.leaseMs,
+      maxAttempts: mail.delivery?.maxAttempts,
+      backoffMs: mail.delivery?.backoffMs,
+      now: resolved.now,
+    },
+    logger,
+    (failure) => events.emit({ type: "mail_failed", email: failure.recipient, mailKind: failure.kind }),
+  );
+  const email = new EmailFlows(storage, mailer, lifecycle, policy, limits, events, resolved);
   const open = storage;
   return {
     options: resolved,
@@ -118,9 +144,12 @@ export async function openServices(options: AuthServerOptions & { storage?: Stor
     accounts,
     sessions,
     lifecycle,
+    mailer,
+    email,
     admin: new Admin(open, accounts, lifecycle, keys, events, resolved.now),
     async close() {
       keys.stop();
+      await mailer.stop();
       await open.close();
     },
   };

@@ -8,6 +8,7 @@ import type { Metrics } from "./metrics/metrics.js";
 import type { DeviceTrust } from "./security/device-trust.js";
 import type { RateLimits } from "./security/rate-limits.js";
 import type { Accounts } from "./services/accounts.js";
+import type { EmailFlows } from "./services/email-flows.js";
 import type { Lifecycle } from "./services/lifecycle.js";
 import type { RevocationFeed } from "./services/revocation-feed.js";
 import type { SessionStrategy } from "./services/session-strategy.js";
@@ -25,6 +26,7 @@ export interface ServerContext {
   readonly accounts: Accounts;
   readonly sessions: SessionStrategy;
   readonly lifecycle: Lifecycle;
+  readonly email: EmailFlows;
   readonly feed: RevocationFeed;
   readonly tokens: TokenIssuer;
   readonly limits: RateLimits;

@@ -65,6 +65,17 @@ describe("the hush binary", () => {
     expect(run.stderr).toMatch(/HUSH_SECRET: required when NODE_ENV=production/);
   });
 
+  it("refuses to start in production without HUSH_SMTP_URL, in one line", () => {
+    const run = hush(["serve"], {
+      NODE_ENV: "production",
+      HUSH_SECRET: "ab".repeat(32),
+      HUSH_DATABASE_URL: `sqlite:${join(folder, "prod.db")}`,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stderr).toMatch(/HUSH_SMTP_URL: required when NODE_ENV=production/);
+  });
+
   it("generates a secret once into the data folder in development, readable only by its owner", () => {
     const dataDir = join(folder, "devdata");
     const first = hush(["migrate"], { HUSH_DATABASE_URL: `sqlite:${join(dataDir, "hush.db")}` });

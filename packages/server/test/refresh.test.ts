@@ -165,7 +165,7 @@ for (const database of TEST_DATABASES)
       const { accessToken, user, email } = await signUp(t);
       const response = await fetch(`${t.url}/auth/me`, { headers: { authorization: `Bearer ${accessToken}` } });
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ user: { id: user.id, email, createdAt: expect.any(String) } });
+      expect(await response.json()).toEqual({ user: { id: user.id, email, createdAt: expect.any(String), emailVerified: false } });
     });
 
     it("answers 401 with a bare Bearer challenge when no token is sent (RFC 6750 §3.1)", async () => {

@@ -22,7 +22,12 @@ for (const database of TEST_DATABASES)
         accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
         tokenType: "Bearer",
         expiresIn: 600,
-        user: { id: expect.any(String), email: "new.user@example.com", createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) },
+        user: {
+          id: expect.any(String),
+          email: "new.user@example.com",
+          createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+          emailVerified: false,
+        },
       });
       const cookie = refreshCookieOf(response);
       expect(cookie?.pair).toMatch(/^__Host-hush_rt=[\w-]{22}\.[\w-]{43}$/);

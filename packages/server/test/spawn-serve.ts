@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const HUSH_BIN = new URL("../bin/hush.js", import.meta.url).pathname;
 
@@ -14,7 +16,8 @@ export interface ServeProcess {
  */
 export async function spawnServe(env: Record<string, string>): Promise<ServeProcess> {
   const child = spawn(process.execPath, [HUSH_BIN, "serve"], {
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HUSH_LOG_LEVEL: "warn", ...env },
+    // Mail (sign-up sends a verification link) goes to a throwaway folder unless a test says otherwise.
+    env: { PATH: process.env.PATH ?? "", PORT: "0", HUSH_LOG_LEVEL: "warn", HUSH_MAIL_OUTBOX: join(tmpdir(), "hush-test-outbox"), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const url = await new Promise<string>((resolve, reject) => {

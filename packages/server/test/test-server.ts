@@ -90,6 +90,8 @@ export async function createTestServer(overrides: TestServerOptions = {}): Promi
       databaseUrl,
       logger: pino({ level: "debug" }, sink),
       now: clock.now,
+      // Mail goes to the test's own folder unless a test brings an SMTP server.
+      mail: { outboxDir: join(folder ?? tmpdir(), "outbox") },
       ...options,
       onEvent: (event) => {
         events.push(event);

@@ -42,6 +42,7 @@ for (const database of TEST_DATABASES)
             client_id: "hush-web",
             auth_time: payload.iat,
             sst: 0,
+            email_verified: false,
           });
         } finally {
           await t.close();

@@ -1,4 +1,5 @@
 import { createAuthClient } from "@hush/client";
+import { readLinkToken } from "@hush/client/email";
 import { AuthProvider } from "@hush/react";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
@@ -16,13 +17,17 @@ const client = createAuthClient({
   assistedRefreshOrigins: [location.origin],
   ...overrides,
 });
+// An emailed link (/verify-email#token=…): take its token out of the address bar and history
+// at once; the page sends it only when the user clicks (main.tsx runs once per page load).
+const linkToken = readLinkToken();
+
 // Exposed for the end-to-end tests and for curious readers in the console.
 (window as unknown as { hush: typeof client }).hush = client;
 
 createRoot(document.getElementById("root") as HTMLElement).render(
   <StrictMode>
     <AuthProvider client={client}>
-      <App />
+      <App linkToken={linkToken} />
     </AuthProvider>
   </StrictMode>,
 );

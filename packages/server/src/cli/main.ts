@@ -2,6 +2,7 @@ import { ConfigError } from "../config/options.js";
 import type { CliIo, Command } from "./command.js";
 import { wantsHelp } from "./command.js";
 import { keysCommand } from "./keys.js";
+import { mailCommand } from "./mail.js";
 import { migrateCommand } from "./migrate.js";
 import { serveCommand } from "./serve.js";
 import { sessionsCommand } from "./sessions.js";
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   keys: keysCommand,
   users: usersCommand,
   sessions: sessionsCommand,
+  mail: mailCommand,
 };
 
 function usage(): string {

@@ -4,15 +4,17 @@ import type { Command } from "./command.js";
 import { openServicesFromEnv } from "./open-services.js";
 import { readPassword } from "./read-password.js";
 
-const ACTIONS = ["create", "list", "suspend", "unsuspend", "set-password"] as const;
+const ACTIONS = ["create", "list", "suspend", "unsuspend", "set-password", "verify", "delete"] as const;
 
 export const usersCommand: Command = {
-  summary: "create, list, suspend, unsuspend users, or set a password",
+  summary: "create, list, suspend, unsuspend, verify or delete users, or set a password",
   help: `Usage: hush users create EMAIL         (password from standard input)
        hush users list
        hush users suspend EMAIL        (ends every session at once; login answers account_suspended)
        hush users unsuspend EMAIL      (sessions ended by the suspension stay ended)
        hush users set-password EMAIL   (password from standard input; ends every session)
+       hush users verify EMAIL         (marks the address verified)
+       hush users delete EMAIL         (revokes every session, then deletes the user and their data)
 
 Passwords are read from standard input, never from arguments:
   printf '%s\\n' "$PASSWORD" | npx --no-install hush users create alice@example.com`,
@@ -38,7 +40,8 @@ Passwords are read from standard input, never from arguments:
         case "list":
           for (const user of await admin.listUsers()) {
             const status = user.suspendedAt === null ? "active" : "suspended";
-            io.out(`${user.id}\t${user.email}\t${status}\tcreated ${new Date(user.createdAt).toISOString()}`);
+            const verified = user.emailVerifiedAt === null ? "unverified" : "verified";
+            io.out(`${user.id}\t${user.email}\t${status}\t${verified}\tcreated ${new Date(user.createdAt).toISOString()}`);
           }
           break;
         case "suspend":
@@ -52,6 +55,14 @@ Passwords are read from standard input, never from arguments:
         case "set-password":
           await admin.setPassword(email as string, await readPassword("New password: ", io.err));
           io.out(`password set for ${email}; every session ended`);
+          break;
+        case "verify":
+          await admin.verifyEmail(email as string);
+          io.out(`verified ${email}`);
+          break;
+        case "delete":
+          await admin.deleteUser(email as string);
+          io.out(`deleted ${email}; every session ended`);
           break;
       }
       return 0;

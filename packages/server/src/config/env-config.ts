@@ -144,9 +144,17 @@ export function configFromEnv(env: Env, warn: (message: string) => void): { list
     );
   }
   const timeoutSeconds = value<number>("databasePool.connectTimeoutMs");
+  const secondsToMs = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
+  const smtpUrl = textOf(env, "HUSH_SMTP_URL");
+  const appUrl = textOf(env, "HUSH_APP_URL");
+  if (appUrl !== undefined) parseOrigin("HUSH_APP_URL", appUrl);
+  const secret = resolveSecret(env, databaseUrl, warn);
+  if (smtpUrl === undefined && env.NODE_ENV === "production") {
+    throw new ConfigError("HUSH_SMTP_URL: required when NODE_ENV=production (mail would only go to the development outbox folder)");
+  }
   const options: AuthServerOptions = {
     databaseUrl,
-    secret: resolveSecret(env, databaseUrl, warn),
+    secret,
     issuer,
     audience,
     accessTokenTtlSeconds: value("accessTokenTtlSeconds"),
@@ -168,9 +176,21 @@ export function configFromEnv(env: Env, warn: (message: string) => void): { list
     metrics: value("metrics"),
     databasePool: {
       maxConnections: value("databasePool.maxConnections"),
-      connectTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+      connectTimeoutMs: secondsToMs(timeoutSeconds),
     },
     logLevel: value("logLevel"),
+    appUrl,
+    mail: {
+      smtpUrl,
+      from: textOf(env, "HUSH_MAIL_FROM"),
+      outboxDir: textOf(env, "HUSH_MAIL_OUTBOX"),
+      delivery: { leaseMs: secondsToMs(value<number>("mail.delivery.leaseMs")) },
+    },
+    emailVerification: value("emailVerification"),
+    verifyLinkTtlSeconds: value("verifyLinkTtlSeconds"),
+    resetLinkTtlSeconds: value("resetLinkTtlSeconds"),
+    signInLinkTtlSeconds: value("signInLinkTtlSeconds"),
+    signInLinks: value("signInLinks"),
   };
   return { listen: { port, host }, options };
 }

@@ -1,9 +1,21 @@
 import { SIGNING_ALGORITHMS } from "@hush/protocol";
+import type { Transporter } from "nodemailer";
 import type { Logger } from "pino";
 import type { SecurityEvent } from "../events/security-events.js";
+import { defaultMailFrom, defaultOutboxDir } from "../mail/defaults.js";
+import type { MailTemplates } from "../mail/templates.js";
 import { type RateLimitSettings, resolveRateLimits } from "../security/rate-limits.js";
 import type { PoolSettings } from "../storage/open-storage.js";
-import { COOKIE_SAMESITE_VALUES, defaultChoice, defaultInteger, defaultSeconds, LOG_LEVELS, REFRESH_MODES, settingOf } from "./settings.js";
+import {
+  COOKIE_SAMESITE_VALUES,
+  defaultChoice,
+  defaultInteger,
+  defaultSeconds,
+  EMAIL_VERIFICATION_MODES,
+  LOG_LEVELS,
+  REFRESH_MODES,
+  settingOf,
+} from "./settings.js";
 
 /** Algorithms an access token may be signed with (one per deployment); the list lives in @hush/protocol. */
 export { SIGNING_ALGORITHMS };
@@ -12,6 +24,26 @@ export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 export { COOKIE_SAMESITE_VALUES, LOG_LEVELS, REFRESH_MODES };
 export type RefreshMode = (typeof REFRESH_MODES)[number];
 export type CookieSameSite = (typeof COOKIE_SAMESITE_VALUES)[number];
+export type EmailVerificationMode = (typeof EMAIL_VERIFICATION_MODES)[number];
+
+/** A nodemailer transporter of the application's own (`nodemailer.createTransport(…)`). */
+export type CustomMailTransport = Transporter;
+
+/** Delivery timing: timeouts of one SMTP exchange and the outbox worker's retries. */
+export interface MailDeliverySettings {
+  /** Give up connecting, or waiting for the greeting, after this long. Default 10,000 ms. */
+  connectionTimeoutMs?: number;
+  /** Give up on an idle SMTP socket after this long. Default 20,000 ms. */
+  socketTimeoutMs?: number;
+  /** How often the worker looks for due mails besides being woken. Default 2,000 ms. */
+  pollIntervalMs?: number;
+  /** A worker holds a claimed mail this long; if it dies, another instance sends the mail after. Default 60,000 ms. */
+  leaseMs?: number;
+  /** Attempts before a temporarily failing mail is given up. Default 8. */
+  maxAttempts?: number;
+  /** Delay before retry number `attempt` (1, 2, …). Default 2 s doubling, at most 10 minutes. */
+  backoffMs?: (attempt: number) => number;
+}
 
 /** The user data an `accessTokenClaims` hook sees. */
 export interface ClaimsHookUser {
@@ -76,9 +108,44 @@ export interface AuthServerOptions {
   onEvent?: (event: SecurityEvent) => void;
   /** Extra claims for every access token of a user. Registered claim names cannot be overridden. */
   accessTokenClaims?: (user: ClaimsHookUser) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** The web app, where emailed links point (`/verify-email`, `/reset-password`, …). Default: the first allowed origin, else the issuer's. Its origin is always allowed. */
+  appUrl?: string;
+  /** Mail delivery: SMTP, the development outbox folder, the From address, templates or a transport of your own. */
+  mail?: MailOptions;
+  /** Default `optional`. */
+  emailVerification?: EmailVerificationMode;
+  /** Lifetime of verification and email-change links. Default 86,400 (24 hours). */
+  verifyLinkTtlSeconds?: number;
+  /** Lifetime of password-reset links. Default 1,800 (30 minutes). */
+  resetLinkTtlSeconds?: number;
+  /** Lifetime of sign-in links. Default 900 (15 minutes). */
+  signInLinkTtlSeconds?: number;
+  /** Password-less sign-in links. Default false. */
+  signInLinks?: boolean;
   /** The clock, in milliseconds since the epoch. Tests inject one. */
   now?: () => number;
 }
+
+/** How the server sends mail (docs/api.md, Email). */
+export interface MailOptions {
+  /** `smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…`. */
+  smtpUrl?: string;
+  /** Without SMTP: the folder each mail is written to as an `.eml` file (development). */
+  outboxDir?: string;
+  /** The `From` of every mail. Default `Hush <no-reply@ISSUER-HOST>`. */
+  from?: string;
+  /** The product name the mails show. Default `Hush`. */
+  appName?: string;
+  /** Templates replacing the built-in ones, by kind. */
+  templates?: Partial<MailTemplates>;
+  /** A nodemailer transport of the application's own (instead of SMTP or the outbox folder). */
+  transport?: CustomMailTransport;
+  /** Timeouts and retries of delivery (tests shorten them). */
+  delivery?: MailDeliverySettings;
+}
+
+/** Mail options after defaults: the From address, app name and outbox folder are always known. */
+export type ResolvedMailOptions = Readonly<MailOptions & { from: string; appName: string; outboxDir: string }>;
 
 /** Options after validation: every value present, checked once, frozen. */
 export interface ResolvedOptions {
@@ -108,6 +175,13 @@ export interface ResolvedOptions {
   readonly accessTokenClaims: AuthServerOptions["accessTokenClaims"];
   readonly now: () => number;
   readonly logger: Logger | undefined;
+  readonly appUrl: string;
+  readonly mail: ResolvedMailOptions;
+  readonly emailVerification: EmailVerificationMode;
+  readonly verifyLinkTtlSeconds: number;
+  readonly resetLinkTtlSeconds: number;
+  readonly signInLinkTtlSeconds: number;
+  readonly signInLinks: boolean;
   readonly logLevel: string;
 }
 
@@ -204,9 +278,10 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
     throw new ConfigError(`options.passwordMinLength must be at most ${PASSWORD_MAX_LENGTH}`);
   }
   const allowedOrigins = new Set([issuerOrigin]);
-  for (const origin of options.allowedOrigins ?? []) {
-    allowedOrigins.add(parseOrigin("options.allowedOrigins", origin));
-  }
+  const listed = (options.allowedOrigins ?? []).map((origin) => parseOrigin("options.allowedOrigins", origin));
+  for (const origin of listed) allowedOrigins.add(origin);
+  const appUrl = resolveAppUrl(options.appUrl, listed[0] ?? issuerOrigin);
+  allowedOrigins.add(new URL(appUrl).origin);
   return Object.freeze({
     databaseUrl: options.databaseUrl ?? settingOf("databaseUrl").default,
     secret,
@@ -245,5 +320,47 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
     now: options.now ?? Date.now,
     logger: options.logger,
     logLevel: oneOf("logLevel", LOG_LEVELS, options.logLevel, defaultChoice("logLevel", LOG_LEVELS)),
+    appUrl,
+    mail: resolveMail(options.mail ?? {}, issuerOrigin, options.databaseUrl ?? settingOf("databaseUrl").default),
+    emailVerification: oneOf(
+      "emailVerification",
+      EMAIL_VERIFICATION_MODES,
+      options.emailVerification,
+      defaultChoice("emailVerification", EMAIL_VERIFICATION_MODES),
+    ),
+    verifyLinkTtlSeconds: positiveInteger("verifyLinkTtlSeconds", options.verifyLinkTtlSeconds, defaultSeconds("verifyLinkTtlSeconds")),
+    resetLinkTtlSeconds: positiveInteger("resetLinkTtlSeconds", options.resetLinkTtlSeconds, defaultSeconds("resetLinkTtlSeconds")),
+    signInLinkTtlSeconds: positiveInteger("signInLinkTtlSeconds", options.signInLinkTtlSeconds, defaultSeconds("signInLinkTtlSeconds")),
+    signInLinks: options.signInLinks ?? false,
+  });
+}
+
+/** The app's URL without a trailing slash: links are built from it and a fixed path, never from a request. */
+function resolveAppUrl(text: string | undefined, fallback: string): string {
+  if (text === undefined) return fallback;
+  parseOrigin("options.appUrl", text);
+  const url = new URL(text);
+  if (url.search || url.hash) throw new ConfigError(`options.appUrl: "${text}" must not have a query or fragment`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+/** Mail options with their defaults: SMTP when given, else the outbox folder beside the SQLite file. */
+function resolveMail(mail: MailOptions, issuerOrigin: string, databaseUrl: string): ResolvedMailOptions {
+  if (mail.smtpUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(mail.smtpUrl);
+    } catch {
+      throw new ConfigError("options.mail.smtpUrl: not a URL (use smtp://user:pass@host:port or smtps://…)");
+    }
+    if (url.protocol !== "smtp:" && url.protocol !== "smtps:") {
+      throw new ConfigError(`options.mail.smtpUrl: must be smtp:// or smtps://, got ${url.protocol}`);
+    }
+  }
+  return Object.freeze({
+    ...mail,
+    from: mail.from ?? defaultMailFrom(issuerOrigin),
+    appName: mail.appName ?? "Hush",
+    outboxDir: mail.outboxDir ?? defaultOutboxDir(databaseUrl),
   });
 }

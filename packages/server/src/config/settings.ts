@@ -6,6 +6,8 @@ import { parseDurationSeconds } from "./durations.js";
 export const REFRESH_MODES = ["rotating", "stateless"] as const;
 export const COOKIE_SAMESITE_VALUES = ["Strict", "Lax", "None"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+/** `off`: no verification mails; `optional`: a mail at sign-up, nothing blocked; `required`: no session until verified. */
+export const EMAIL_VERIFICATION_MODES = ["off", "optional", "required"] as const;
 
 /**
  * One setting, declared once: its environment variable, the `createAuthServer` option it
@@ -38,6 +40,7 @@ const special: SettingType = { kind: "special" };
 const rateLimit = (limit: keyof RateLimitSettings): SettingType => ({ kind: "rate-limit", limit });
 const limitText = (limit: keyof RateLimitSettings) => {
   const { points, durationSeconds } = DEFAULT_RATE_LIMITS[limit];
+  if (durationSeconds % 3600 === 0) return `${points}/${durationSeconds / 3600}h`;
   return `${points}/${durationSeconds % 60 === 0 ? `${durationSeconds / 60}m` : `${durationSeconds}s`}`;
 };
 
@@ -227,6 +230,71 @@ export const SETTINGS: readonly Setting[] = [
     type: rateLimit("failedRefreshesPerIp"),
     default: limitText("failedRefreshesPerIp"),
     help: "refused refreshes per client (IPv6 by /64); good refreshes are never counted",
+  },
+  {
+    env: "HUSH_RATE_LIMIT_EMAIL",
+    option: "rateLimits.mailsPerAddress",
+    type: rateLimit("mailsPerAddress"),
+    default: limitText("mailsPerAddress"),
+    help: "mails of any kind per target address and requesting client, counted whether or not an account exists; an address also gets at most four times this from all requesters",
+  },
+  {
+    env: "HUSH_APP_URL",
+    option: "appUrl",
+    type: special,
+    default: "the first allowed origin",
+    help: "the web app: emailed links are this URL + `/verify-email`, `/reset-password`, `/confirm-email` or `/sign-in-link`, the token in the fragment; its origin is always allowed",
+  },
+  {
+    env: "HUSH_SMTP_URL",
+    option: "mail.smtpUrl",
+    type: special,
+    default: "unset",
+    help: "`smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…`: mail goes out over SMTP (required with NODE_ENV=production)",
+  },
+  {
+    env: "HUSH_MAIL_FROM",
+    option: "mail.from",
+    type: special,
+    default: "`Hush <no-reply@ISSUER-HOST>`",
+    help: "the `From` of every mail",
+  },
+  {
+    env: "HUSH_MAIL_OUTBOX",
+    option: "mail.outboxDir",
+    type: special,
+    default: "`outbox` beside the SQLite file, else `./data/outbox` (without SMTP)",
+    help: "development without SMTP: each mail written there as an `.eml` file and its link logged at `info`",
+  },
+  {
+    env: "HUSH_MAIL_LEASE",
+    option: "mail.delivery.leaseMs",
+    type: duration(),
+    default: "60s",
+    help: "how long an instance holds a mail it is sending; if it dies, another sends the mail after this (keep it above the SMTP timeouts)",
+  },
+  {
+    env: "HUSH_EMAIL_VERIFICATION",
+    option: "emailVerification",
+    type: { kind: "choice", values: EMAIL_VERIFICATION_MODES },
+    default: "optional",
+    help: "`off`, `optional` (a verification mail on sign-up, nothing blocked) or `required` (no session until the address is verified)",
+  },
+  {
+    env: "HUSH_VERIFY_TTL",
+    option: "verifyLinkTtlSeconds",
+    type: duration(),
+    default: "24h",
+    help: "lifetime of verification and email-change links",
+  },
+  { env: "HUSH_RESET_TTL", option: "resetLinkTtlSeconds", type: duration(), default: "30m", help: "lifetime of password-reset links" },
+  { env: "HUSH_SIGNIN_LINK_TTL", option: "signInLinkTtlSeconds", type: duration(), default: "15m", help: "lifetime of sign-in links" },
+  {
+    env: "HUSH_SIGNIN_LINKS",
+    option: "signInLinks",
+    type: { kind: "on-off" },
+    default: "off",
+    help: "`on` enables password-less sign-in links",
   },
   {
     env: "HUSH_TRUST_PROXY",

@@ -18,10 +18,20 @@ export type SecurityEventType =
   | "user_suspended"
   | "user_unsuspended"
   | "key_rotated"
-  | "rate_limited";
+  | "rate_limited"
+  | "email_verification_sent"
+  | "email_verified"
+  | "password_reset_requested"
+  | "password_reset"
+  | "email_change_requested"
+  | "email_changed"
+  | "signin_link_sent"
+  | "signin_link_used"
+  | "account_deleted"
+  | "mail_failed";
 
 /** Why a login or password check failed. */
-export type LoginFailureReason = "wrong_password" | "unknown_email" | "suspended" | "wrong_current_password";
+export type LoginFailureReason = "wrong_password" | "unknown_email" | "suspended" | "wrong_current_password" | "email_not_verified";
 
 /**
  * The `reason` of an event: a closed set, never prose, so alerts can switch on it — a failed
@@ -59,10 +69,12 @@ export interface SecurityEvent {
   /** For `refresh_token_reused`: milliseconds between the rotation and the replay. */
   msSinceRotation?: number;
   kid?: string;
+  /** For mail events: which mail (`reset_password`, `verify_email`, …). */
+  mailKind?: string;
 }
 
 /** Events that deserve a warning rather than an info line. */
-const WARN_EVENTS: ReadonlySet<SecurityEventType> = new Set(["refresh_token_reused", "rate_limited"]);
+const WARN_EVENTS: ReadonlySet<SecurityEventType> = new Set(["refresh_token_reused", "rate_limited", "mail_failed"]);
 
 /** Writes each event as one structured log line, then hands it to the application's hook. */
 export class SecurityEvents {

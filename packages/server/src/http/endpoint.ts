@@ -42,6 +42,8 @@ export interface Endpoint<Body = undefined, Auth extends EndpointAuth = Endpoint
   operationId: string;
   summary: string;
   auth: Auth;
+  /** A bearer endpoint that also changes the cookie (`DELETE /auth/account`): CSRF- and Origin-checked too. */
+  csrf?: boolean;
   /** The JSON body's schema; without one the body is not read. */
   body?: z.ZodType<Body>;
   /** Per-client limits counted (after the body parsed) before the handler runs. */

@@ -15,7 +15,7 @@ export function mountEndpoints(app: Hono<HushEnv>, ctx: ServerContext, endpoints
   for (const endpoint of endpoints) {
     app.on(endpoint.method.toUpperCase(), endpoint.path, async (c) => {
       const request = c.req.raw;
-      if (endpoint.auth === "cookie") requireCsrf(request.headers, ctx);
+      if (endpoint.auth === "cookie" || endpoint.csrf) requireCsrf(request.headers, ctx);
       const auth =
         endpoint.auth === "bearer" || endpoint.auth === "bearer-recent"
           ? await authenticateBearer(request.headers, ctx, { recent: endpoint.auth === "bearer-recent" })

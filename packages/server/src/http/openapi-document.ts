@@ -42,8 +42,8 @@ export function buildOpenApiDocument(issuer: string, endpoints: readonly AnyEndp
     }
     const operation: Record<string, unknown> = { operationId: op.operationId, summary: op.summary, responses };
     if (bearer) operation.security = [{ bearer: [] }];
-    if (op.auth === "cookie") {
-      operation.security = [{ refreshCookie: [] }, {}];
+    if (op.auth === "cookie" || op.csrf) {
+      if (op.auth === "cookie") operation.security = [{ refreshCookie: [] }, {}];
       operation.parameters = [
         { name: "X-Hush-Csrf", in: "header", required: true, description: "Must be 1 (CSRF defence)", schema: { const: "1" } },
       ];

@@ -10,12 +10,23 @@ export const credentialsSchema: z.ZodType<Credentials> = z.object({ email: email
 
 export const passwordChangeSchema: z.ZodType<PasswordChange> = z.object({ currentPassword: passwordSchema, newPassword: passwordSchema });
 
+/** An emailed link's token (`<id>.<secret>`); its shape is checked by the flow, which answers `invalid_link`. */
+const linkTokenSchema = z.string().min(1).max(256);
+
+export const linkTokenBodySchema = z.object({ token: linkTokenSchema });
+export const emailBodySchema = z.object({ email: emailSchema });
+export const passwordResetSchema = z.object({ token: linkTokenSchema, newPassword: passwordSchema });
+export const emailChangeSchema = z.object({ newEmail: emailSchema, currentPassword: passwordSchema });
+export const deleteAccountSchema = z.object({ currentPassword: passwordSchema.optional() });
+
 // Response shapes. The handlers build these objects; the OpenAPI document is generated from
 // these schemas and the request schemas above, so the two are never written twice.
 
 export const errorBodySchema = z.object({ error: z.string(), message: z.string() }).meta({ id: "Error" });
 
-export const publicUserSchema = z.object({ id: z.string(), email: z.string(), createdAt: z.iso.datetime() }).meta({ id: "User" });
+export const publicUserSchema = z
+  .object({ id: z.string(), email: z.string(), createdAt: z.iso.datetime(), emailVerified: z.boolean() })
+  .meta({ id: "User" });
 
 export const tokenResponseSchema = z
   .object({
@@ -27,6 +38,9 @@ export const tokenResponseSchema = z
   .meta({ id: "TokenResponse" });
 
 export const meResponseSchema = z.object({ user: publicUserSchema });
+
+/** `202` of sign-up in `required` verification mode: the account exists, no session yet. */
+export const pendingSignupSchema = z.object({ user: publicUserSchema, verificationRequired: z.literal(true) });
 
 export const sessionsResponseSchema = z.object({
   sessions: z.array(

@@ -3,7 +3,7 @@ import { invalidRefreshToken, isHushError } from "../errors.js";
 import { defineEndpoint } from "../http/endpoint.js";
 import { errorParts, type PlainResponse } from "../http/error-response.js";
 import type { HeaderReader } from "../http/header-reader.js";
-import { credentialsSchema, meResponseSchema, tokenResponseSchema } from "../http/schemas.js";
+import { credentialsSchema, meResponseSchema, pendingSignupSchema, tokenResponseSchema } from "../http/schemas.js";
 import { corsApplied, corsHeadersFor } from "../security/cors.js";
 import type { ServerContext } from "../server-context.js";
 import type { RequestMeta } from "../services/request-meta.js";
@@ -49,9 +49,20 @@ export const authEndpoints = [
     auth: "cookie",
     body: credentialsSchema,
     limits: ["signupsPerIp"],
-    responses: { 201: tokenSet },
+    responses: {
+      201: tokenSet,
+      202: { description: "`required` verification: the account exists, a link is mailed, no session yet", schema: pendingSignupSchema },
+    },
     async handler({ body, meta, request }, ctx) {
       const user = await ctx.accounts.signup(body, meta);
+      if (ctx.options.emailVerification !== "off") await ctx.email.sendVerification(user, meta);
+      // `required`: the account exists, but no session until the link is used.
+      if (ctx.options.emailVerification === "required") {
+        return Response.json(
+          { user: publicUser(user), verificationRequired: true },
+          { status: 202, headers: { "cache-control": "no-store" } },
+        );
+      }
       return tokenResponse(ctx, request, 201, await ctx.tokens.signIn(user, meta), [deviceCookieFor(ctx, user)]);
     },
   }),
@@ -66,6 +77,7 @@ export const authEndpoints = [
     responses: { 200: tokenSet },
     async handler({ body, meta, request }, ctx) {
       const user = await ctx.accounts.login(body, meta, ctx.deviceCookie.read(request.headers.get("cookie")));
+      if (ctx.options.emailVerification === "required" && user.emailVerifiedAt === null) await ctx.email.refuseUnverified(user, meta);
       return tokenResponse(ctx, request, 200, await ctx.tokens.signIn(user, meta), [deviceCookieFor(ctx, user)]);
     },
   }),

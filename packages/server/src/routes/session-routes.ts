@@ -86,6 +86,7 @@ export const sessionEndpoints = [
         ctx.tokens.accessExpiresAt(),
         ctx.deviceCookie.read(request.headers.get("cookie")),
       );
+      await ctx.email.passwordChanged(updated);
       return tokenResponse(ctx, request, 200, await ctx.tokens.issue(updated, refresh));
     },
   }),

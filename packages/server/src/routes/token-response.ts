@@ -7,7 +7,12 @@ import type { UserRecord } from "../storage/contract.js";
 
 /** The user as the API shows it: never the hash, stamp or suspension details. */
 export function publicUser(user: UserRecord): PublicUser {
-  return { id: user.id, email: user.email, createdAt: new Date(user.createdAt).toISOString() };
+  return {
+    id: user.id,
+    email: user.email,
+    createdAt: new Date(user.createdAt).toISOString(),
+    emailVerified: user.emailVerifiedAt !== null,
+  };
 }
 
 /**

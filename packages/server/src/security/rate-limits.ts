@@ -29,6 +29,13 @@ export interface RateLimitSettings {
   refreshesPerSession: RateLimit;
   /** Refused refresh tokens per client IP (IPv6 by /64): forged or stale cookies. Default 100 per 15 minutes. */
   failedRefreshesPerIp: RateLimit;
+  /**
+   * Mails of any kind per target address and requesting client (IPv6 by /64), counted whether
+   * or not an account exists. Default 5 per hour. An address also gets at most four times this
+   * from all requesters together (`mailsPerAddressTotal`, derived), so one requester cannot use
+   * up the owner's mails and many cannot flood the owner.
+   */
+  mailsPerAddress: RateLimit;
 }
 
 const FIFTEEN_MINUTES = 900;
@@ -40,6 +47,7 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   signupsPerIp: { points: 30, durationSeconds: FIFTEEN_MINUTES },
   refreshesPerSession: { points: 60, durationSeconds: FIFTEEN_MINUTES },
   failedRefreshesPerIp: { points: 100, durationSeconds: FIFTEEN_MINUTES },
+  mailsPerAddress: { points: 5, durationSeconds: 3600 },
 };
 
 /** Fills in defaults and checks every value once. */
@@ -67,7 +75,11 @@ export function parseRateLimit(text: string): RateLimit | undefined {
   return points > 0 && durationSeconds ? { points, durationSeconds } : undefined;
 }
 
-export type LimitName = keyof RateLimitSettings;
+/** A limit by name: each setting, and the per-address cap derived from `mailsPerAddress`. */
+export type LimitName = keyof RateLimitSettings | "mailsPerAddressTotal";
+
+/** How many times the per-requester mail limit one address may receive from everybody together. */
+export const MAILS_PER_ADDRESS_TOTAL_FACTOR = 4;
 
 /**
  * The server's limiters. Each check either returns or throws `429 rate_limited` with
@@ -91,8 +103,15 @@ export class RateLimits {
   ): Promise<RateLimits> {
     if (!settings) return new RateLimits(undefined, onLimited);
     const limiters = new Map<LimitName, RateLimiterAbstract>();
-    for (const name of Object.keys(settings) as LimitName[]) {
-      const spec = { keyPrefix: name, points: settings[name].points, durationSeconds: settings[name].durationSeconds };
+    const all: Record<LimitName, RateLimit> = {
+      ...settings,
+      mailsPerAddressTotal: {
+        points: settings.mailsPerAddress.points * MAILS_PER_ADDRESS_TOTAL_FACTOR,
+        durationSeconds: settings.mailsPerAddress.durationSeconds,
+      },
+    };
+    for (const name of Object.keys(all) as LimitName[]) {
+      const spec = { keyPrefix: name, points: all[name].points, durationSeconds: all[name].durationSeconds };
       limiters.set(
         name,
         shared ? await shared(spec) : new RateLimiterMemory({ keyPrefix: name, points: spec.points, duration: spec.durationSeconds }),

@@ -39,6 +39,7 @@ export class Accounts {
       updatedAt: now,
       securityStamp: 0,
       suspendedAt: null,
+      emailVerifiedAt: null,
     };
     try {
       await this.storage.createUser(user);

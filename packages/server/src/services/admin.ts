@@ -49,6 +49,20 @@ export class Admin {
     await this.lifecycle.unsuspend(await this.findUser(email));
   }
 
+  /** Marks a user's address verified (support desks, imports). */
+  async verifyEmail(email: string): Promise<void> {
+    const user = await this.findUser(email);
+    await this.storage.markEmailVerified(user.id, this.now());
+    this.events.emit({ type: "email_verified", userId: user.id, email: user.email, reason: "by_operator" });
+  }
+
+  /** Deletes a user and everything of theirs; every session is revoked first (and published to verifiers). */
+  async deleteUser(email: string): Promise<void> {
+    const user = await this.findUser(email);
+    const revoked = await this.storage.deleteUser(user.id, this.now());
+    this.events.emit({ type: "account_deleted", userId: user.id, email: user.email, reason: "by_operator", count: revoked.length });
+  }
+
   async setPassword(email: string, password: string): Promise<void> {
     await this.lifecycle.setPassword(await this.findUser(email), password);
   }

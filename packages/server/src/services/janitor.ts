@@ -41,8 +41,8 @@ export class Janitor {
         maxBatches: MAX_BATCHES_PER_RUN,
       })
       .then((result) => {
-        if (result.sessions > 0 || result.revocations > 0)
-          this.logger.info({ pruned: result }, "janitor: pruned ended sessions and revocations");
+        if (result.sessions > 0 || result.revocations > 0 || result.links > 0 || result.mails > 0)
+          this.logger.info({ pruned: result }, "janitor: pruned ended sessions, revocations, links and mails");
         return result;
       })
       .finally(() => {

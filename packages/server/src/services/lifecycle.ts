@@ -52,8 +52,26 @@ export class Lifecycle {
     accessExpiresAt: number,
     deviceToken?: string,
   ): Promise<{ user: UserRecord; refresh: IssuedRefresh }> {
+    await this.checkCurrentPassword(user, change.currentPassword, meta, deviceToken);
+    const { user: updated, refresh } = await this.replacePassword(user, change.newPassword, { ...session, accessExpiresAt });
+    if (!refresh) throw new Error("the kept session got no refresh token");
+    this.events.emit({
+      type: "password_changed",
+      userId: user.id,
+      sessionId: session.sessionId,
+      ip: meta.ip,
+      userAgent: meta.userAgent ?? undefined,
+    });
+    return { user: updated, refresh };
+  }
+
+  /**
+   * Checks a signed-in user's current password before a sensitive change; a failure counts
+   * against the account's (or this device's) login limit, reserved before the hash.
+   */
+  async checkCurrentPassword(user: UserRecord, password: string, meta: RequestMeta, deviceToken?: string): Promise<void> {
     const attempt = await this.attempts.reserve(user.email, deviceToken);
-    if (!(await this.hasher.verify(user.passwordHash, normalizePassword(change.currentPassword)))) {
+    if (!(await this.hasher.verify(user.passwordHash, normalizePassword(password)))) {
       this.events.emit({
         type: "login_failed",
         userId: user.id,
@@ -65,16 +83,6 @@ export class Lifecycle {
       throw new HushError("invalid_credentials", "The current password is incorrect.");
     }
     await attempt.succeeded();
-    const { user: updated, refresh } = await this.replacePassword(user, change.newPassword, { ...session, accessExpiresAt });
-    if (!refresh) throw new Error("the kept session got no refresh token");
-    this.events.emit({
-      type: "password_changed",
-      userId: user.id,
-      sessionId: session.sessionId,
-      ip: meta.ip,
-      userAgent: meta.userAgent ?? undefined,
-    });
-    return { user: updated, refresh };
   }
 
   /** Sets a password without knowing the old one (an operator's act): every session ends. */
@@ -96,7 +104,7 @@ export class Lifecycle {
   }
 
   /** Checks and hashes the new password, then changes it and ends the other sessions in one step. */
-  private async replacePassword(
+  async replacePassword(
     user: UserRecord,
     password: string,
     keep: { sessionId: string; authTime: number; accessExpiresAt: number } | undefined,

@@ -16,6 +16,8 @@ export interface UserRecord {
   updatedAt: number;
   securityStamp: number;
   suspendedAt: number | null;
+  /** When the address was proven by a link (or a provider, or an operator); `null` while unverified. */
+  emailVerifiedAt: number | null;
 }
 
 /** A refresh secret retired by a rotation, remembered while the reuse grace covers it. */
@@ -61,7 +63,15 @@ export interface RevokedSession {
 }
 
 /** Why a session ended; kept on the row and logged. */
-export type RevokeReason = "logout" | "logout_all" | "user_revoked" | "reuse_detected" | "password_changed" | "suspended";
+export type RevokeReason =
+  | "logout"
+  | "logout_all"
+  | "user_revoked"
+  | "reuse_detected"
+  | "password_changed"
+  | "password_reset"
+  | "suspended"
+  | "account_deleted";
 
 /** A unique-email conflict, raised by `createUser`. */
 export class EmailTakenError extends Error {
@@ -92,6 +102,10 @@ export interface PasswordReplacement {
 export interface PruneResult {
   sessions: number;
   revocations: number;
+  /** Expired link tokens. */
+  links: number;
+  /** Outbox rows finished (sent or failed) more than a day ago. */
+  mails: number;
 }
 
 /** Connection pool use, for metrics. */
@@ -99,6 +113,43 @@ export interface PoolStats {
   total: number;
   idle: number;
   waiting: number;
+}
+
+/** What an emailed link is for; a link works for its own purpose only. */
+export type LinkPurpose = "verify_email" | "reset_password" | "change_email" | "signin_link";
+
+/** A one-time link token: only the SHA-256 of its secret is stored. */
+export interface LinkTokenRecord {
+  id: string;
+  userId: string;
+  purpose: LinkPurpose;
+  /** The address the link was sent to and is bound to (for `change_email`, the new address). */
+  email: string;
+  secretHash: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+/**
+ * One mail in the durable outbox. Either rendered when queued (`subject`, `textBody`,
+ * `htmlBody` set), or a job (`payload` set, bodies `null`) that the outbox worker composes at
+ * sending time — the enumeration-safe flows queue a job for every address, known or not, so
+ * that the request does the same work either way. Bodies are cleared once the mail is sent or
+ * has failed for good, so no link outlives its delivery in the database.
+ */
+export interface OutboxMail {
+  id: string;
+  kind: string;
+  recipient: string;
+  payload: string | null;
+  subject: string | null;
+  textBody: string | null;
+  htmlBody: string | null;
+  createdAt: number;
+  /** Delivery attempts begun so far (a claim counts one). */
+  attempts: number;
+  nextAttemptAt: number;
 }
 
 /** A limiter's shape: at most `points` events per key in any `durationSeconds`. */
@@ -183,8 +234,8 @@ export interface Storage {
    */
   replacePassword(change: PasswordReplacement): Promise<{ securityStamp: number; revoked: string[] } | undefined>;
   /**
-   * The janitor's work: deletes sessions past their absolute end or idle for `idleMs`, and
-   * revocations neither listed nor kept any more, in batches of at most `batchSize` rows per
+   * The janitor's work: deletes sessions past their absolute end or idle for `idleMs`,
+   * revocations neither listed nor kept any more, expired link tokens and mails finished a day ago, in batches of at most `batchSize` rows per
    * statement and `maxBatches` statements per table. Never touches a session that can still refresh.
    */
   pruneExpired(now: number, limits: { idleMs: number; batchSize: number; maxBatches: number }): Promise<PruneResult>;
@@ -205,4 +256,45 @@ export interface Storage {
    * successive reads rather than trust it exactly.
    */
   listRevokedSince(since: number, now: number): Promise<RevokedSession[]>;
+
+  /** Marks a user's address verified (keeps an earlier time). Returns the user, or `undefined` if there is none. */
+  markEmailVerified(userId: string, now: number): Promise<UserRecord | undefined>;
+  /**
+   * Changes a user's address to a verified `email` and voids every outstanding link of the
+   * user, in one transaction. Throws `EmailTakenError` if another user has the address.
+   */
+  changeEmail(userId: string, email: string, now: number): Promise<UserRecord>;
+  /**
+   * Deletes a user and everything of theirs: every live session is revoked and recorded for the
+   * revocation feed first (their access tokens die at remote verifiers too), then the user's
+   * sessions, links and the user go, in one transaction. Returns the revoked session ids.
+   */
+  deleteUser(userId: string, now: number): Promise<string[]>;
+
+  /** Stores a link token. */
+  createLinkToken(token: LinkTokenRecord): Promise<void>;
+  /**
+   * Uses a link token: one conditional UPDATE that succeeds only for the right id, secret hash
+   * and purpose, unused and unexpired. Of concurrent uses exactly one gets the token back.
+   */
+  useLinkToken(id: string, secretHash: string, purpose: LinkPurpose, now: number): Promise<LinkTokenRecord | undefined>;
+  /** Voids a user's unused links of the given purposes (every purpose when omitted). */
+  voidLinkTokens(userId: string, now: number, purposes?: readonly LinkPurpose[]): Promise<void>;
+
+  /** Adds a mail to the outbox, due at once. */
+  queueMail(
+    mail: Pick<OutboxMail, "id" | "kind" | "recipient" | "payload" | "subject" | "textBody" | "htmlBody" | "createdAt">,
+  ): Promise<void>;
+  /**
+   * Claims up to `limit` mails due at `now` for `leaseMs`: each claim is a conditional UPDATE
+   * that counts an attempt, so several instances never hold one mail at once. A mail whose
+   * holder died is claimable again once its lease ends.
+   */
+  claimMail(now: number, leaseMs: number, limit: number): Promise<OutboxMail[]>;
+  /** Stores the composed message of a job (kept for its retries). */
+  storeComposedMail(id: string, mail: { recipient: string; subject: string; textBody: string; htmlBody: string }): Promise<void>;
+  /** Puts a claimed mail back, due again at `nextAttemptAt`, noting the error. */
+  retryMail(id: string, nextAttemptAt: number, error: string): Promise<void>;
+  /** Ends a mail's life: sent (or nothing to send), or failed for good. Its bodies are cleared. */
+  finishMail(id: string, outcome: { sentAt: number } | { failedAt: number; error: string }): Promise<void>;
 }

@@ -2,6 +2,9 @@ import type { CompiledQuery, Kysely, QueryResult, Selectable, UpdateQueryBuilder
 import { compileOnce } from "./compiled-query.js";
 import {
   EmailTakenError,
+  type LinkPurpose,
+  type LinkTokenRecord,
+  type OutboxMail,
   type PasswordReplacement,
   type PruneResult,
   type RetiredSecret,
@@ -14,7 +17,7 @@ import {
   type UserRecord,
 } from "./contract.js";
 import { migrateToLatest, pingDatabase } from "./migrations.js";
-import type { Database, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
+import type { Database, LinkTokensTable, MailOutboxTable, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
 import type { DirectQuery } from "./sqlite-direct.js";
 
 /** Unique-constraint violation on SQLite (better-sqlite3) or PostgreSQL (pg, SQLSTATE 23505). */
@@ -37,6 +40,35 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
     updatedAt: num(row.updated_at),
     securityStamp: num(row.security_stamp),
     suspendedAt: numOrNull(row.suspended_at),
+    emailVerifiedAt: numOrNull(row.email_verified_at),
+  };
+}
+
+function toLinkToken(row: Selectable<LinkTokensTable>): LinkTokenRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    purpose: row.purpose as LinkPurpose,
+    email: row.email,
+    secretHash: row.secret_hash,
+    createdAt: num(row.created_at),
+    expiresAt: num(row.expires_at),
+    usedAt: numOrNull(row.used_at),
+  };
+}
+
+function toOutboxMail(row: Selectable<MailOutboxTable>): OutboxMail {
+  return {
+    id: row.id,
+    kind: row.kind,
+    recipient: row.recipient,
+    payload: row.payload,
+    subject: row.subject,
+    textBody: row.text_body,
+    htmlBody: row.html_body,
+    createdAt: num(row.created_at),
+    attempts: num(row.attempts),
+    nextAttemptAt: num(row.next_attempt_at),
   };
 }
 
@@ -107,6 +139,9 @@ async function inBatches(limits: { batchSize: number; maxBatches: number }, dele
   return total;
 }
 
+/** How long the janitor keeps a sent or failed mail's row. */
+const FINISHED_MAIL_KEPT_MS = 86_400_000;
+
 /** Thrown inside `replacePassword`'s transaction to roll it back. */
 class KeptSessionGone extends Error {}
 
@@ -143,6 +178,7 @@ function compileHotQueries(db: Kysely<Database>) {
           "u.updated_at as u_updated_at",
           "u.security_stamp as u_security_stamp",
           "u.suspended_at as u_suspended_at",
+          "u.email_verified_at as u_email_verified_at",
         ])
         .where("s.id", "=", p("sessionId")),
     ),
@@ -218,6 +254,7 @@ export class KyselyStorage implements Storage {
           updated_at: user.updatedAt,
           security_stamp: user.securityStamp,
           suspended_at: user.suspendedAt,
+          email_verified_at: user.emailVerifiedAt,
         })
         .execute();
     } catch (error) {
@@ -313,6 +350,7 @@ export class KyselyStorage implements Storage {
         updated_at: row.u_updated_at,
         security_stamp: row.u_security_stamp,
         suspended_at: row.u_suspended_at,
+        email_verified_at: row.u_email_verified_at,
       }),
     };
   }
@@ -473,7 +511,29 @@ export class KyselyStorage implements Storage {
         .executeTakeFirst();
       return Number(deleted.numDeletedRows);
     });
-    return { sessions, revocations };
+    const links = await inBatches(limits, async () => {
+      const deleted = await this.db
+        .deleteFrom("link_tokens")
+        .where("id", "in", (eb) => eb.selectFrom("link_tokens").select("id").where("expires_at", "<=", now).limit(limits.batchSize))
+        .executeTakeFirst();
+      return Number(deleted.numDeletedRows);
+    });
+    // Finished mails stay a day (their bodies are already cleared): enough to look into a failure.
+    const finishedBefore = now - FINISHED_MAIL_KEPT_MS;
+    const mails = await inBatches(limits, async () => {
+      const deleted = await this.db
+        .deleteFrom("mail_outbox")
+        .where("id", "in", (eb) =>
+          eb
+            .selectFrom("mail_outbox")
+            .select("id")
+            .where((w) => w.or([w("sent_at", "<=", finishedBefore), w("failed_at", "<=", finishedBefore)]))
+            .limit(limits.batchSize),
+        )
+        .executeTakeFirst();
+      return Number(deleted.numDeletedRows);
+    });
+    return { sessions, revocations, links, mails };
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -527,5 +587,157 @@ export class KyselyStorage implements Storage {
       .orderBy("session_id")
       .execute();
     return rows.map((r) => ({ sessionId: r.session_id, accessExpiresAt: num(r.until) }));
+  }
+
+  async markEmailVerified(userId: string, now: number): Promise<UserRecord | undefined> {
+    const row = await this.db
+      .updateTable("users")
+      .set((eb) => ({ email_verified_at: eb.fn.coalesce("email_verified_at", eb.val(now)), updated_at: now }))
+      .where("id", "=", userId)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async changeEmail(userId: string, email: string, now: number): Promise<UserRecord> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable("users")
+          .set({ email, email_verified_at: now, updated_at: now })
+          .where("id", "=", userId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await trx.updateTable("link_tokens").set({ used_at: now }).where("user_id", "=", userId).where("used_at", "is", null).execute();
+        return toUser(row);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new EmailTakenError("email already registered");
+      throw error;
+    }
+  }
+
+  deleteUser(userId: string, now: number): Promise<string[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const revoked = await revokeIn(trx, "account_deleted", now, (q) => q.where("user_id", "=", userId));
+      await trx.deleteFrom("link_tokens").where("user_id", "=", userId).execute();
+      await trx.deleteFrom("sessions").where("user_id", "=", userId).execute();
+      await trx.deleteFrom("users").where("id", "=", userId).execute();
+      return revoked;
+    });
+  }
+
+  async createLinkToken(token: LinkTokenRecord): Promise<void> {
+    await this.db
+      .insertInto("link_tokens")
+      .values({
+        id: token.id,
+        user_id: token.userId,
+        purpose: token.purpose,
+        email: token.email,
+        secret_hash: token.secretHash,
+        created_at: token.createdAt,
+        expires_at: token.expiresAt,
+        used_at: token.usedAt,
+      })
+      .execute();
+  }
+
+  async useLinkToken(id: string, secretHash: string, purpose: LinkPurpose, now: number): Promise<LinkTokenRecord | undefined> {
+    // One conditional UPDATE decides: of two clicks at once, exactly one matches an unused row.
+    const row = await this.db
+      .updateTable("link_tokens")
+      .set({ used_at: now })
+      .where("id", "=", id)
+      .where("secret_hash", "=", secretHash)
+      .where("purpose", "=", purpose)
+      .where("used_at", "is", null)
+      .where("expires_at", ">", now)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toLinkToken(row);
+  }
+
+  async voidLinkTokens(userId: string, now: number, purposes?: readonly LinkPurpose[]): Promise<void> {
+    let query = this.db.updateTable("link_tokens").set({ used_at: now }).where("user_id", "=", userId).where("used_at", "is", null);
+    if (purposes) query = query.where("purpose", "in", [...purposes]);
+    await query.execute();
+  }
+
+  async queueMail(
+    mail: Pick<OutboxMail, "id" | "kind" | "recipient" | "payload" | "subject" | "textBody" | "htmlBody" | "createdAt">,
+  ): Promise<void> {
+    await this.db
+      .insertInto("mail_outbox")
+      .values({
+        id: mail.id,
+        kind: mail.kind,
+        recipient: mail.recipient,
+        payload: mail.payload,
+        subject: mail.subject,
+        text_body: mail.textBody,
+        html_body: mail.htmlBody,
+        created_at: mail.createdAt,
+        attempts: 0,
+        next_attempt_at: mail.createdAt,
+      })
+      .execute();
+  }
+
+  async claimMail(now: number, leaseMs: number, limit: number): Promise<OutboxMail[]> {
+    const due = await this.db
+      .selectFrom("mail_outbox")
+      .select("id")
+      .where("sent_at", "is", null)
+      .where("failed_at", "is", null)
+      .where("next_attempt_at", "<=", now)
+      .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<=", now)]))
+      .orderBy("next_attempt_at")
+      .limit(limit)
+      .execute();
+    const claimed: OutboxMail[] = [];
+    for (const { id } of due) {
+      // The claim itself is conditional: another instance that read the same row loses here.
+      const row = await this.db
+        .updateTable("mail_outbox")
+        .set((eb) => ({ lease_until: now + leaseMs, attempts: eb("attempts", "+", 1) }))
+        .where("id", "=", id)
+        .where("sent_at", "is", null)
+        .where("failed_at", "is", null)
+        .where((w) => w.or([w("lease_until", "is", null), w("lease_until", "<=", now)]))
+        .returningAll()
+        .executeTakeFirst();
+      if (row) claimed.push(toOutboxMail(row));
+    }
+    return claimed;
+  }
+
+  async storeComposedMail(id: string, mail: { recipient: string; subject: string; textBody: string; htmlBody: string }): Promise<void> {
+    await this.db
+      .updateTable("mail_outbox")
+      .set({ recipient: mail.recipient, subject: mail.subject, text_body: mail.textBody, html_body: mail.htmlBody, payload: null })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async retryMail(id: string, nextAttemptAt: number, error: string): Promise<void> {
+    await this.db
+      .updateTable("mail_outbox")
+      .set({ next_attempt_at: nextAttemptAt, lease_until: null, last_error: error.slice(0, 1000) })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async finishMail(id: string, outcome: { sentAt: number } | { failedAt: number; error: string }): Promise<void> {
+    const cleared = { subject: null, text_body: null, html_body: null, payload: null, lease_until: null };
+    await this.db
+      .updateTable("mail_outbox")
+      .set(
+        "sentAt" in outcome
+          ? { ...cleared, sent_at: outcome.sentAt }
+          : { ...cleared, failed_at: outcome.failedAt, last_error: outcome.error.slice(0, 1000) },
+      )
+      .where("id", "=", id)
+      .execute();
   }
 }

@@ -81,6 +81,43 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropIndex("sessions_last_used_at").execute();
     },
   },
+  "0004_email": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("users").addColumn("email_verified_at", "bigint").execute();
+      await db.schema
+        .createTable("link_tokens")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("purpose", "text", (c) => c.notNull())
+        .addColumn("email", "text", (c) => c.notNull())
+        .addColumn("secret_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("used_at", "bigint")
+        .execute();
+      await db.schema.createIndex("link_tokens_user_id").on("link_tokens").column("user_id").execute();
+      await db.schema.createIndex("link_tokens_expires_at").on("link_tokens").column("expires_at").execute();
+      await db.schema
+        .createTable("mail_outbox")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("recipient", "text", (c) => c.notNull())
+        .addColumn("payload", "text")
+        .addColumn("subject", "text")
+        .addColumn("text_body", "text")
+        .addColumn("html_body", "text")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+        .addColumn("lease_until", "bigint")
+        .addColumn("sent_at", "bigint")
+        .addColumn("failed_at", "bigint")
+        .addColumn("last_error", "text")
+        .execute();
+      // The worker's scan: mails still to send, by when they are due.
+      await db.schema.createIndex("mail_outbox_due").on("mail_outbox").columns(["sent_at", "failed_at", "next_attempt_at"]).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

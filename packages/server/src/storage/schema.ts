@@ -11,6 +11,8 @@ export interface UsersTable {
   /** Monotonic counter; any change invalidates refresh tokens issued before it (docs/api.md, Tokens). */
   security_stamp: number;
   suspended_at: number | null;
+  /** When the address was proven; `null` while unverified. */
+  email_verified_at: number | null;
 }
 
 export interface SessionsTable {
@@ -62,9 +64,45 @@ export interface SigningKeysTable {
   retired_at: number | null;
 }
 
+/** One-time emailed links (verification, reset, email change, sign-in): only the secret's SHA-256 is kept. */
+export interface LinkTokensTable {
+  id: string;
+  user_id: string;
+  purpose: string;
+  /** The address the link was sent to; for an email change, the new address. */
+  email: string;
+  secret_hash: string;
+  created_at: number;
+  expires_at: number;
+  /** When it was used — or voided by a later event; `null` while it still works. */
+  used_at: number | null;
+}
+
+/** The durable outbox: a mail is a row until it is sent or has failed for good. */
+export interface MailOutboxTable {
+  id: string;
+  kind: string;
+  recipient: string;
+  /** A job's input (JSON), composed into a mail at sending time; `null` for a mail rendered when queued. */
+  payload: string | null;
+  subject: string | null;
+  text_body: string | null;
+  html_body: string | null;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  /** A worker holds the mail until then; another may claim it after (its holder died). */
+  lease_until: number | null;
+  sent_at: number | null;
+  failed_at: number | null;
+  last_error: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   revocations: RevocationsTable;
   signing_keys: SigningKeysTable;
+  link_tokens: LinkTokensTable;
+  mail_outbox: MailOutboxTable;
 }

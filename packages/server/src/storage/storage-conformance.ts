@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { EmailTakenError, type SessionRecord, type Storage, type UserRecord } from "./contract.js";
+import { EmailTakenError, type LinkPurpose, type LinkTokenRecord, type SessionRecord, type Storage, type UserRecord } from "./contract.js";
 
 /**
  * The storage contract's conformance suite. Every database runs it, from one body:
@@ -15,6 +15,7 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
     updatedAt: 1_700_000_000_000,
     securityStamp: 0,
     suspendedAt: null,
+    emailVerifiedAt: null,
   });
   const session = (userId: string, id = randomUUID().slice(0, 22)): SessionRecord => ({
     id,
@@ -273,6 +274,125 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
         expect(second.sessions).toBe(6);
         expect(await storage.findSessionWithUser(live.id)).toBeDefined();
         for (const s of [...expired, ...idle]) expect(await storage.findSessionWithUser(s.id)).toBeUndefined();
+      }),
+    );
+
+    const link = (userId: string, email: string, purpose: LinkPurpose = "reset_password"): LinkTokenRecord => ({
+      id: randomUUID().slice(0, 22),
+      userId,
+      purpose,
+      email,
+      secretHash: `hash-${randomUUID()}`,
+      createdAt: 1_700_000_000_000,
+      expiresAt: 1_700_000_900_000,
+      usedAt: null,
+    });
+
+    it(
+      "uses a link token once: of concurrent uses exactly one wins; never for another purpose, a wrong hash or after expiry",
+      withStorage(async (storage) => {
+        const u = user();
+        await storage.createUser(u);
+        const token = link(u.id, u.email);
+        await storage.createLinkToken(token);
+        const now = 1_700_000_100_000;
+        expect(await storage.useLinkToken(token.id, token.secretHash, "verify_email", now)).toBeUndefined();
+        expect(await storage.useLinkToken(token.id, "wrong", "reset_password", now)).toBeUndefined();
+        expect(await storage.useLinkToken(token.id, token.secretHash, "reset_password", token.expiresAt)).toBeUndefined();
+        const uses = await Promise.all([0, 1, 2, 3, 4].map(() => storage.useLinkToken(token.id, token.secretHash, "reset_password", now)));
+        expect(uses.filter((u) => u !== undefined)).toHaveLength(1);
+        expect(uses.find((u) => u !== undefined)).toMatchObject({ userId: u.id, email: u.email, purpose: "reset_password" });
+      }),
+    );
+
+    it(
+      "voids a user's links by purpose, or all of them",
+      withStorage(async (storage) => {
+        const u = user();
+        await storage.createUser(u);
+        const [reset, verify, change] = [
+          link(u.id, u.email),
+          link(u.id, u.email, "verify_email"),
+          link(u.id, "new@example.com", "change_email"),
+        ];
+        for (const t of [reset, verify, change]) await storage.createLinkToken(t);
+        const now = 1_700_000_100_000;
+        await storage.voidLinkTokens(u.id, now, ["reset_password"]);
+        expect(await storage.useLinkToken(reset.id, reset.secretHash, "reset_password", now)).toBeUndefined();
+        await storage.voidLinkTokens(u.id, now);
+        expect(await storage.useLinkToken(verify.id, verify.secretHash, "verify_email", now)).toBeUndefined();
+        expect(await storage.useLinkToken(change.id, change.secretHash, "change_email", now)).toBeUndefined();
+      }),
+    );
+
+    it(
+      "verifies and changes addresses: a taken address is EmailTakenError, a change voids every link",
+      withStorage(async (storage) => {
+        const [a, b] = [user(), user()];
+        await storage.createUser(a);
+        await storage.createUser(b);
+        expect((await storage.markEmailVerified(a.id, 5))?.emailVerifiedAt).toBe(5);
+        expect((await storage.markEmailVerified(a.id, 9))?.emailVerifiedAt).toBe(5);
+        expect(await storage.markEmailVerified(randomUUID(), 9)).toBeUndefined();
+        await expect(storage.changeEmail(a.id, b.email, 10)).rejects.toBeInstanceOf(EmailTakenError);
+        const pending = link(a.id, a.email);
+        await storage.createLinkToken(pending);
+        const email = `${randomUUID()}@example.com`;
+        expect(await storage.changeEmail(a.id, email, 11)).toMatchObject({ id: a.id, email, emailVerifiedAt: 11 });
+        expect(await storage.useLinkToken(pending.id, pending.secretHash, "reset_password", 12)).toBeUndefined();
+      }),
+    );
+
+    it(
+      "deletes a user with their sessions and links, recording the live sessions for the feed",
+      withStorage(async (storage) => {
+        const u = user();
+        await storage.createUser(u);
+        const [live, ended] = [session(u.id), session(u.id)];
+        await storage.createSession(live);
+        await storage.createSession(ended);
+        await storage.revokeSession(ended.id, "logout", 1_700_000_000_500);
+        await storage.createLinkToken(link(u.id, u.email));
+        const revoked = await storage.deleteUser(u.id, 1_700_000_001_000);
+        expect(revoked).toEqual([live.id]);
+        expect(await storage.findUserById(u.id)).toBeUndefined();
+        expect(await storage.findSessionWithUser(live.id)).toBeUndefined();
+        const feed = await storage.listRecentlyRevoked(1_700_000_001_000);
+        expect(feed.map((r) => r.sessionId)).toContain(live.id);
+      }),
+    );
+
+    it(
+      "hands each due mail to one claimant at a time, retries it when due, and clears it when finished",
+      withStorage(async (storage) => {
+        const mail = (id: string) => ({
+          id,
+          kind: "test",
+          recipient: "someone@example.com",
+          payload: null,
+          subject: "s",
+          textBody: "t",
+          htmlBody: "h",
+          createdAt: 1_000,
+        });
+        const ids = Array.from({ length: 6 }, () => randomUUID());
+        for (const id of ids) await storage.queueMail(mail(id));
+        const claims = await Promise.all([0, 1, 2].map(() => storage.claimMail(1_000, 60_000, 10)));
+        const claimed = claims.flat().map((m) => m.id);
+        expect(claimed.sort()).toEqual([...ids].sort());
+        expect(claims.flat().every((m) => m.attempts === 1)).toBe(true);
+        // Held until its lease ends; then anyone may claim it again.
+        expect(await storage.claimMail(30_000, 60_000, 10)).toEqual([]);
+        const [first, second, third] = ids as [string, string, string];
+        await storage.retryMail(first, 5_000, "451 try later");
+        expect((await storage.claimMail(4_000, 60_000, 10)).map((m) => m.id)).toEqual([]);
+        expect((await storage.claimMail(5_000, 60_000, 10)).map((m) => m.id)).toEqual([first]);
+        await storage.finishMail(second, { sentAt: 6_000 });
+        await storage.finishMail(third, { failedAt: 6_000, error: "550 no such user" });
+        const again = (await storage.claimMail(200_000, 60_000, 10)).map((m) => m.id);
+        expect(again).not.toContain(second);
+        expect(again).not.toContain(third);
+        expect(again).toHaveLength(4);
       }),
     );
   });

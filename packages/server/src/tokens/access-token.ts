@@ -7,7 +7,21 @@ import type { KeyRing } from "../keys/key-ring.js";
 import { EncodedHeader, signCompactJws } from "./jws-signer.js";
 
 /** Claims a hook may not set: the ones that make the token what it is. */
-const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "sid", "client_id", "typ", "auth_time", "sst"]);
+const REGISTERED_CLAIMS = new Set([
+  "iss",
+  "sub",
+  "aud",
+  "exp",
+  "iat",
+  "nbf",
+  "jti",
+  "sid",
+  "client_id",
+  "typ",
+  "auth_time",
+  "sst",
+  "email_verified",
+]);
 
 /** Leeway for `exp`/`iat` when the server checks its own tokens, in seconds. */
 const VERIFY_LEEWAY_SECONDS = 5;
@@ -31,7 +45,7 @@ export class AccessTokens {
 
   /** Signs an access token for a user's session, with any claims the application's hook adds. */
   async issue(
-    user: { id: string; email: string; securityStamp: number },
+    user: { id: string; email: string; securityStamp: number; emailVerifiedAt: number | null },
     session: { sessionId: string; authTime: number },
     now: number,
   ): Promise<IssuedAccessToken> {
@@ -55,6 +69,7 @@ export class AccessTokens {
       client_id: DEFAULT_CLIENT_ID,
       auth_time: Math.floor(session.authTime / 1000),
       sst: user.securityStamp,
+      email_verified: user.emailVerifiedAt !== null,
     };
     const token = signCompactJws(key.alg, key.privateKey, this.headerOf(key), payload);
     return { token, expiresIn: this.options.accessTokenTtlSeconds, claims: payload as AccessTokenClaims };
