@@ -38,6 +38,17 @@ export function createNotesApi(options: { issuer: string; audience: string; webO
   app.get("/notes/locked", (c) =>
     c.json({ error: "locked", message: "This notebook is locked." }, 401, { "www-authenticate": 'Bearer realm="notes"' }),
   );
+  // A step-up route (RFC 9470): a token from a password sign-in is refused with
+  // `401 insufficient_user_authentication`; after a re-authentication with a second factor (an
+  // authenticator-app code or a passkey) the token's `amr` has "mfa" and the notes show.
+  app.get("/secret-notes", hushHono(verify, { amr: ["mfa"] }), (c) =>
+    c.json({
+      notes: [
+        { id: "secret", text: "The vault code is 0427. (Only shown to a sign-in with two factors.)", createdAt: new Date(0).toISOString() },
+      ],
+      amr: c.var.auth.amr ?? [],
+    }),
+  );
   app.use("/notes/*", hushHono(verify));
   app.use("/notes", hushHono(verify));
   app.get("/notes", (c) => c.json({ notes: notes.get(c.var.auth.sub) ?? [] }));

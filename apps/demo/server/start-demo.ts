@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { type AuthServer, configFromEnv, createAuthServer, listen } from "@hush/server";
 import { Hono } from "hono";
+import { type RunningDemoIdp, startDemoIdp } from "./demo-idp.js";
 import { readOutbox } from "./dev-mailbox.js";
 import { createNotesApi } from "./notes-api.js";
 
@@ -12,6 +14,11 @@ export interface DemoOptions {
   authPort?: number;
   apiPort?: number;
   webPort?: number;
+  /**
+   * Port of the demo OpenID provider ("Sign in with Demo IdP"), on 127.0.0.1; 4002 by default, a
+   * free one when `authPort` is 0. It does not start when `HUSH_OAUTH_PROVIDERS` in `env` leaves "demo" out.
+   */
+  idpPort?: number;
   /** Folder of the SQLite database, the generated secret and the mail outbox (`outbox/`). */
   dataDir?: string;
   /** Access-token lifetime; short, so that refreshes can be watched. Default 60. */
@@ -23,6 +30,8 @@ export interface RunningDemo {
   webUrl: string;
   authUrl: string;
   apiUrl: string;
+  /** The demo OpenID provider's issuer, or null when it does not run. */
+  idpUrl: string | null;
   /** The development mailbox page (mail written to the outbox folder), or null with SMTP or in production. */
   mailboxUrl: string | null;
   auth: AuthServer;
@@ -80,6 +89,36 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     "127.0.0.1",
   );
   const authUrl = `http://${host}:${new URL(authHttp.url).port}`;
+
+  // "Sign in with Demo IdP": an OpenID provider of the demo's own (a different site, 127.0.0.1,
+  // as Google would be), with the auth server registered as its client. HUSH_OAUTH_PROVIDERS=google
+  // and its two client lines (README) switch to Google instead.
+  const providers = (options.env?.HUSH_OAUTH_PROVIDERS ?? "demo").split(",").map((name) => name.trim().toLowerCase());
+  let idp: RunningDemoIdp | null = null;
+  const oauthEnv: Record<string, string> = {};
+  if (providers.includes("demo")) {
+    const clientSecret = randomBytes(24).toString("base64url");
+    idp = await startDemoIdp({
+      port: options.idpPort ?? (options.authPort === 0 ? 0 : 4002),
+      clients: [
+        {
+          client_id: "hush-demo",
+          client_secret: clientSecret,
+          client_name: "Hush demo",
+          redirect_uris: [`${authUrl}/auth/oauth/demo/callback`],
+        },
+      ],
+    });
+    Object.assign(oauthEnv, {
+      HUSH_OAUTH_PROVIDERS: "demo",
+      HUSH_OAUTH_DEMO_ISSUER: idp.issuer,
+      HUSH_OAUTH_DEMO_CLIENT_ID: "hush-demo",
+      HUSH_OAUTH_DEMO_CLIENT_SECRET: clientSecret,
+      // Safe here only because this issuer is the demo's own: it asserts addresses it checked.
+      HUSH_OAUTH_DEMO_TRUST_EMAIL: "on",
+    });
+  }
+
   const { options: fromEnv } = configFromEnv(
     {
       HUSH_DATABASE_URL: `sqlite:${join(dataDir, "hush.db")}`,
@@ -89,6 +128,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       // app's "Dev mailbox" page shows it (HUSH_SMTP_URL sends real mail instead).
       HUSH_MAIL_OUTBOX: join(dataDir, "outbox"),
       HUSH_SIGNIN_LINKS: "on",
+      ...oauthEnv,
       ...options.env,
       PORT: new URL(authHttp.url).port,
       HUSH_ISSUER: authUrl,
@@ -99,7 +139,17 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     },
     (message) => console.warn(`demo: ${message}`),
   );
-  auth = await createAuthServer(fromEnv);
+  // The button reads "Sign in with Demo IdP" (a provider's label defaults to its name).
+  const demoProvider = fromEnv.oauthProviders?.demo;
+  if (idp && demoProvider && demoProvider.label === undefined) demoProvider.label = "Demo IdP";
+  try {
+    auth = await createAuthServer(fromEnv);
+  } catch (error) {
+    await idp?.close();
+    await webHttp.close();
+    await authHttp.close();
+    throw error;
+  }
 
   const notes = createNotesApi({ issuer: authUrl, audience: "notes-api", webOrigin });
   const apiHttp = await listenHono(notes.app as unknown as Hono, apiPort, host);
@@ -139,6 +189,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     webUrl: webOrigin,
     authUrl,
     apiUrl: apiHttp.url,
+    idpUrl: idp?.issuer ?? null,
     mailboxUrl: devMailbox ? `${webOrigin}/dev/mailbox` : null,
     auth,
     async close() {
@@ -147,6 +198,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       await apiHttp.close();
       await authHttp.close();
       await auth?.close();
+      await idp?.close();
     },
   };
 }

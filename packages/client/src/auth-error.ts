@@ -1,5 +1,5 @@
 import type { ErrorCode } from "@hush/protocol";
-import { stringFieldOf } from "./json-guards.js";
+import { fieldOf, stringFieldOf } from "./json-guards.js";
 
 const BRAND = "__hushAuthError";
 
@@ -24,6 +24,12 @@ export class AuthError extends Error {
     message: string,
     /** The HTTP status of the server's answer, or 0 when no answer arrived (network error). */
     readonly status: number,
+    /**
+     * The server's error body as parsed, unchecked JSON (undefined when none), for the fields some
+     * errors add: `mfaToken` and `methods` of `mfa_required` (read them with `mfaChallengeOf` of
+     * `@hush/client/mfa`).
+     */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = "AuthError";
@@ -32,7 +38,7 @@ export class AuthError extends Error {
 
 /** True for an `AuthError`, also from another copy of this package. */
 export function isAuthError(value: unknown): value is AuthError {
-  return typeof value === "object" && value !== null && BRAND in value && value[BRAND] === true;
+  return fieldOf(value, BRAND) === true;
 }
 
 /**
@@ -46,5 +52,6 @@ export async function authErrorOf(response: Response): Promise<AuthError> {
     stringFieldOf(body, "error") ?? "unavailable",
     stringFieldOf(body, "message") ?? response.statusText,
     response.status,
+    body,
   );
 }

@@ -130,7 +130,11 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   }
 
   async function signIn(path: string, request: object): Promise<PublicUser> {
-    const response = await api.post(path, request);
+    return take(await api.post(path, request));
+  }
+
+  /** Signs in with a successful answer's token response, as `login` does. */
+  async function take(response: Response): Promise<PublicUser> {
     const body: unknown = await response.json();
     // A sign-up that must verify its address first (`202 {user}`): no session, still signed out.
     const created = fieldOf(body, "user");
@@ -213,10 +217,11 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       adoptAssisted(token) {
         if (adopt(token, null, "header")) share();
       },
+      emit,
     }),
     subscribe: events.subscribe,
     dispose: life.end,
   };
-  internals.set(client, { base, signIn, end });
+  internals.set(client, { base, signIn, take, end });
   return client;
 }

@@ -1,8 +1,8 @@
 import type { PublicUser } from "@hush/protocol";
-import { CSRF_HEADER } from "./auth-api.js";
 import type { AuthClient } from "./auth-client.js";
-import { AuthError, authErrorOf } from "./auth-error.js";
+import { AuthError } from "./auth-error.js";
 import { internals } from "./client-internals.js";
+import { entryRequest } from "./entry-request.js";
 import { fieldOf, isPublicUser } from "./json-guards.js";
 
 // `@hush/client/email`: the email flows (address verification, password reset, email change,
@@ -51,19 +51,7 @@ export function emailActions(client: AuthClient): EmailActions {
   if (!hooks) throw new TypeError("emailActions() needs a client made by createAuthClient() of the same @hush/client");
   const { base, signIn, end } = hooks;
 
-  /**
-   * Sends a request as the client's own are sent (the CSRF header, the cookie, a JSON body),
-   * through `client.fetch` (with the bearer, refreshed and retried on `invalid_token`) when
-   * `bearer`. An error status rejects with its `AuthError`.
-   */
-  async function call(method: string, path: string, body?: object, bearer?: boolean): Promise<Response> {
-    const headers: Record<string, string> = { [CSRF_HEADER]: "1" };
-    if (body) headers["content-type"] = "application/json";
-    const init: RequestInit = { method, credentials: "include", headers, body: body ? JSON.stringify(body) : undefined };
-    const response = bearer ? await client.fetch(`${base}${path}`, init) : await fetch(`${base}${path}`, init);
-    if (!response.ok) throw await authErrorOf(response);
-    return response;
-  }
+  const call = entryRequest(client, base);
 
   return {
     async requestEmailVerification() {

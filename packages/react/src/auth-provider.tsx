@@ -1,5 +1,7 @@
 import type { AuthClient, AuthState, PublicUser } from "@hush/client";
 import { type EmailActions, emailActions } from "@hush/client/email";
+import { type MfaActions, mfaActions } from "@hush/client/mfa";
+import { type ProviderActions, providerActions } from "@hush/client/providers";
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useSyncExternalStore } from "react";
 
 const ClientContext = createContext<AuthClient | null>(null);
@@ -11,7 +13,10 @@ export function AuthProvider({ client, children }: { client: AuthClient; childre
 
 function useClient(): AuthClient {
   const client = useContext(ClientContext);
-  if (!client) throw new Error("useAuth, useAuthFetch and useEmailActions need an <AuthProvider client={…}> above them");
+  if (!client)
+    throw new Error(
+      "useAuth, useAuthFetch, useEmailActions, useMfaActions and useProviderActions need an <AuthProvider client={…}> above them",
+    );
   return client;
 }
 
@@ -84,4 +89,25 @@ export function useAuthFetch(): AuthClient["fetch"] {
 export function useEmailActions(): EmailActions {
   const client = useClient();
   return useMemo(() => emailActions(client), [client]);
+}
+
+/**
+ * The passkey, two-factor and re-authentication calls of the provider's client
+ * (`@hush/client/mfa`); `@simplewebauthn/browser` loads on the first passkey call. The functions
+ * keep their identity across renders.
+ */
+export function useMfaActions(): MfaActions {
+  const client = useClient();
+  return useMemo(() => mfaActions(client), [client]);
+}
+
+/**
+ * The sign-in-with-other-providers calls of the provider's client (`@hush/client/providers`):
+ * `loginWithProvider`, `linkProvider`, `listIdentities`, `unlinkIdentity`, `listProviders`. The
+ * functions keep their identity across renders; `readProviderResult` is imported from
+ * `@hush/client/providers` itself (call it once, at load).
+ */
+export function useProviderActions(): ProviderActions {
+  const client = useClient();
+  return useMemo(() => providerActions(client), [client]);
 }

@@ -12,6 +12,8 @@ import { openServices } from "./open-services.js";
 import { createProtect } from "./routes/assisted-guard.js";
 import { authEndpoints } from "./routes/auth-routes.js";
 import { emailEndpoints } from "./routes/email-routes.js";
+import { mfaEndpoints } from "./routes/mfa-routes.js";
+import { providerEndpoints } from "./routes/provider-routes.js";
 import { metricsEndpoints, publicEndpoints } from "./routes/public-routes.js";
 import { sessionEndpoints } from "./routes/session-routes.js";
 import { corsMiddleware } from "./security/cors.js";
@@ -19,9 +21,7 @@ import type { HushEnv, ServerContext } from "./server-context.js";
 import type { Admin } from "./services/admin.js";
 import { Janitor } from "./services/janitor.js";
 import { RevocationFeed } from "./services/revocation-feed.js";
-import { TokenIssuer } from "./services/token-issuer.js";
 import type { Storage } from "./storage/contract.js";
-import { AccessTokens } from "./tokens/access-token.js";
 
 /** What the host (node:http, a framework, a test) tells the server about a connection. */
 export interface ConnectionInfo {
@@ -66,17 +66,19 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     ...authEndpoints,
     ...sessionEndpoints,
     ...emailEndpoints,
+    ...mfaEndpoints,
+    ...providerEndpoints,
     ...publicEndpoints,
     ...(metrics.enabled ? metricsEndpoints : []),
   ];
-  const accessTokens = new AccessTokens(keys, resolved);
+  const { accessTokens } = services;
   const ctx: ServerContext = {
     options: resolved,
     logger,
     storage,
     keys,
     accessTokens,
-    tokens: new TokenIssuer(accessTokens, services.sessions, resolved),
+    tokens: services.tokens,
     limits: services.limits,
     metrics,
     openApiJson: JSON.stringify(buildOpenApiDocument(resolved.issuer, endpoints)),
@@ -84,6 +86,10 @@ export async function createAuthServer(options: AuthServerOptions & { storage?: 
     sessions: services.sessions,
     lifecycle: services.lifecycle,
     email: services.email,
+    gate: services.gate,
+    twoFactor: services.twoFactor,
+    passkeys: services.passkeys,
+    providers: services.providers,
     feed: new RevocationFeed(storage, keys, resolved),
     cookie: new RefreshCookie(resolved.issuer, resolved.cookieSameSite),
     deviceCookie: new DeviceCookie(resolved.issuer, resolved.cookieSameSite),

@@ -15,11 +15,14 @@ export class HushError extends Error {
   readonly code: ErrorCode;
   /** Extra response headers (`Retry-After`, `WWW-Authenticate`, a cleared cookie). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Extra fields of the error body (`mfaToken` and `methods` of `mfa_required`). */
+  readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}, details: Record<string, unknown> = {}) {
     super(message);
     this.code = code;
     this.headers = headers;
+    this.details = details;
   }
 
   get status(): number {

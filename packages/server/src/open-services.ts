@@ -16,11 +16,17 @@ import { Accounts } from "./services/accounts.js";
 import { Admin } from "./services/admin.js";
 import { EmailFlows } from "./services/email-flows.js";
 import { Lifecycle } from "./services/lifecycle.js";
+import { Passkeys } from "./services/passkeys.js";
+import { Providers } from "./services/providers.js";
 import { RotatingSessions } from "./services/rotating-sessions.js";
 import type { SessionStrategy } from "./services/session-strategy.js";
+import { SignInGate } from "./services/sign-in-gate.js";
 import { StatelessSessions } from "./services/stateless-sessions.js";
+import { TokenIssuer } from "./services/token-issuer.js";
+import { TwoFactor } from "./services/two-factor.js";
 import type { Storage } from "./storage/contract.js";
 import { openStorage } from "./storage/open-storage.js";
+import { AccessTokens } from "./tokens/access-token.js";
 import { RefreshChain } from "./tokens/refresh-token.js";
 import { StatelessRefreshTokens } from "./tokens/stateless-refresh-token.js";
 
@@ -42,6 +48,14 @@ export interface Services {
   /** The durable outbox; its worker runs only in a server (`mailer.start()`), the CLI only queues. */
   readonly mailer: Mailer;
   readonly email: EmailFlows;
+  readonly accessTokens: AccessTokens;
+  /** Issues tokens for every sign-in and refresh. */
+  readonly tokens: TokenIssuer;
+  readonly twoFactor: TwoFactor;
+  readonly passkeys: Passkeys;
+  /** Where every sign-in ends: tokens, or `mfa_required` for a user with a second factor. */
+  readonly gate: SignInGate;
+  readonly providers: Providers;
   readonly admin: Admin;
   /** Stops background work and closes the database. */
   close(): Promise<void>;
@@ -108,7 +122,7 @@ export async function openServices(options: AuthServerOptions & { storage?: Stor
       : new StatelessSessions(storage, new StatelessRefreshTokens(resolved.secret, resolved.issuer), limits, events, resolved);
   const devices = new DeviceTrust(resolved.secret);
   const attempts = new PasswordAttempts(limits, devices);
-  const accounts = new Accounts(storage, hasher, policy, attempts, events, resolved);
+  const box = createSecretBox(resolved.secret);
   const lifecycle = new Lifecycle(storage, sessions, hasher, policy, attempts, events, resolved);
   const { mail } = resolved;
   const mailer = createMailer(
@@ -130,7 +144,14 @@ export async function openServices(options: AuthServerOptions & { storage?: Stor
     logger,
     (failure) => events.emit({ type: "mail_failed", email: failure.recipient, mailKind: failure.kind }),
   );
-  const email = new EmailFlows(storage, mailer, lifecycle, policy, limits, events, resolved);
+  const accessTokens = new AccessTokens(keys, resolved);
+  const tokens = new TokenIssuer(accessTokens, sessions, resolved);
+  const twoFactor = new TwoFactor(storage, box, attempts, mailer, events, resolved);
+  const accounts = new Accounts(storage, hasher, policy, attempts, events, resolved, (userId) => twoFactor.isEnrolled(userId));
+  const gate = new SignInGate(storage, tokens, twoFactor, resolved);
+  const email = new EmailFlows(storage, mailer, lifecycle, gate, hasher, policy, limits, events, resolved);
+  const passkeys = new Passkeys(storage, mailer, events, resolved);
+  const providers = new Providers(storage, box, gate, mailer, events, resolved);
   const open = storage;
   return {
     options: resolved,
@@ -146,7 +167,13 @@ export async function openServices(options: AuthServerOptions & { storage?: Stor
     lifecycle,
     mailer,
     email,
-    admin: new Admin(open, accounts, lifecycle, keys, events, resolved.now),
+    accessTokens,
+    tokens,
+    twoFactor,
+    passkeys,
+    gate,
+    providers,
+    admin: new Admin(open, accounts, lifecycle, twoFactor, keys, events, resolved.now),
     async close() {
       keys.stop();
       await mailer.stop();

@@ -10,9 +10,13 @@ import type { RateLimits } from "./security/rate-limits.js";
 import type { Accounts } from "./services/accounts.js";
 import type { EmailFlows } from "./services/email-flows.js";
 import type { Lifecycle } from "./services/lifecycle.js";
+import type { Passkeys } from "./services/passkeys.js";
+import type { Providers } from "./services/providers.js";
 import type { RevocationFeed } from "./services/revocation-feed.js";
 import type { SessionStrategy } from "./services/session-strategy.js";
+import type { SignInGate } from "./services/sign-in-gate.js";
 import type { TokenIssuer } from "./services/token-issuer.js";
+import type { TwoFactor } from "./services/two-factor.js";
 import type { Storage } from "./storage/contract.js";
 import type { AccessTokens } from "./tokens/access-token.js";
 
@@ -27,6 +31,10 @@ export interface ServerContext {
   readonly sessions: SessionStrategy;
   readonly lifecycle: Lifecycle;
   readonly email: EmailFlows;
+  readonly gate: SignInGate;
+  readonly twoFactor: TwoFactor;
+  readonly passkeys: Passkeys;
+  readonly providers: Providers;
   readonly feed: RevocationFeed;
   readonly tokens: TokenIssuer;
   readonly limits: RateLimits;

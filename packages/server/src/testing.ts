@@ -8,6 +8,13 @@
  * runStorageConformance("my database", () => openMyStorage(), (storage) => storage.close());
  */
 export type {
+  ChallengePurpose,
+  IdentityRecord,
+  LinkPurpose,
+  LinkTokenRecord,
+  MfaTokenRecord,
+  OutboxMail,
+  PasskeyRecord,
   PasswordReplacement,
   PoolStats,
   PruneResult,
@@ -19,8 +26,9 @@ export type {
   SessionRecord,
   SigningKeyRecord,
   Storage,
+  TotpRecord,
   UserRecord,
 } from "./storage/contract.js";
-export { EmailTakenError } from "./storage/contract.js";
+export { EmailTakenError, IdentityTakenError } from "./storage/contract.js";
 export { runStorageConformance } from "./storage/storage-conformance.js";
 export { isUnavailableError, StorageUnavailableError, withUnavailableErrors } from "./storage/unavailable.js";

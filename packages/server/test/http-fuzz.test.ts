@@ -1068,8 +1068,15 @@ function frame(exchange: Exchange, framing: Framing, host: string): { bytes: Buf
   switch (framing.kind) {
     case "none":
       return { bytes, complete: true };
-    case "content-length":
-      return { bytes: join(`${withoutLength}\r\nContent-Length: ${framing.value}`), complete: true };
+    case "content-length": {
+      // A value HTTP accepts (` 5`: optional white space around digits) declares a length the
+      // server must wait for when fewer bytes follow; the others are refused at once.
+      const declared = /^\s*\d+\s*$/.test(framing.value) ? Number(framing.value) : undefined;
+      return {
+        bytes: join(`${withoutLength}\r\nContent-Length: ${framing.value}`),
+        complete: declared === undefined || body.length >= declared,
+      };
+    }
     case "short-body":
       return { bytes: join(`${withoutLength}\r\nContent-Length: ${Math.max(0, body.length - framing.by)}`), complete: true };
     case "long-body":

@@ -51,7 +51,13 @@ export interface TestServer {
   removeData(): void;
 }
 
-export type TestServerOptions = Partial<AuthServerOptions> & { database?: TestDatabase; databaseFile?: string; clock?: TestClock };
+export type TestServerOptions = Partial<AuthServerOptions> & {
+  database?: TestDatabase;
+  databaseFile?: string;
+  clock?: TestClock;
+  /** Listen on this port (default: any free one), when something must know the URL first. */
+  port?: number;
+};
 
 /**
  * Starts a real auth server over real HTTP on 127.0.0.1 and a free port, on a real SQLite
@@ -80,8 +86,8 @@ export async function createTestServer(overrides: TestServerOptions = {}): Promi
   const host: Pick<AuthServer, "fetch"> = {
     fetch: (request, connection) => (server ? server.fetch(request, connection) : Promise.resolve(new Response(null, { status: 503 }))),
   };
-  const listening = await listen(host, 0, "127.0.0.1");
-  const { clock: _clock, databaseFile: _file, database: _database, ...options } = overrides;
+  const listening = await listen(host, overrides.port ?? 0, "127.0.0.1");
+  const { clock: _clock, databaseFile: _file, database: _database, port: _port, ...options } = overrides;
   const removeFolder = () => folder && rmSync(folder, { recursive: true, force: true });
   try {
     server = await createAuthServer({

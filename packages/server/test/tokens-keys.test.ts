@@ -43,6 +43,7 @@ for (const database of TEST_DATABASES)
             auth_time: payload.iat,
             sst: 0,
             email_verified: false,
+            amr: ["pwd"],
           });
         } finally {
           await t.close();

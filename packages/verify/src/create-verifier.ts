@@ -226,6 +226,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     if (payload.sid !== undefined && typeof payload.sid !== "string") throw new TokenError("invalid_claims", "sid must be a string");
     if (Array.isArray(aud)) Object.freeze(aud);
+    // Cached claims are shared by every request that presents the token: nothing may edit them.
+    if (Array.isArray(payload.amr)) Object.freeze(payload.amr);
     return Object.freeze(payload) as Readonly<AccessTokenClaims>;
   }
 

@@ -1,7 +1,7 @@
 import type { AccessTokenClaims } from "@hush/protocol";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { Verifier } from "./create-verifier.js";
-import { authenticateNow, type GuardOptions, type GuardResult } from "./guard-core.js";
+import { authenticateNow, checkGuardOptions, type GuardOptions, type GuardResult } from "./guard-core.js";
 
 declare global {
   namespace Express {
@@ -14,12 +14,13 @@ declare global {
 
 /**
  * Express middleware: verifies the bearer token and puts its claims on `req.auth`, or answers
- * `401`/`403` with the RFC 6750 challenge.
+ * `401`/`403` with the RFC 6750 (or RFC 9470 step-up) challenge.
  *
  * @example
  * app.get("/notes", hushExpress(verify), (req, res) => res.json({ user: req.auth?.sub }));
  */
 export function hushExpress(verify: Verifier, options?: GuardOptions): RequestHandler {
+  if (options) checkGuardOptions(options);
   const settle = (result: GuardResult, req: Request, res: Response, next: NextFunction) => {
     if (!result.ok) return void res.status(result.status).set(result.headers).json(result.body);
     req.auth = result.claims;

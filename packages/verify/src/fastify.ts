@@ -2,7 +2,7 @@ import type { AccessTokenClaims } from "@hush/protocol";
 import type { FastifyPluginAsync } from "fastify";
 import fp from "fastify-plugin";
 import type { Verifier } from "./create-verifier.js";
-import { authenticateNow, type GuardOptions, type GuardResult } from "./guard-core.js";
+import { authenticateNow, checkGuardOptions, type GuardOptions, type GuardResult } from "./guard-core.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -26,6 +26,7 @@ export interface HushFastifyOptions extends GuardOptions {
  * });
  */
 const plugin: FastifyPluginAsync<HushFastifyOptions> = async (fastify, options) => {
+  checkGuardOptions(options);
   if (!fastify.hasRequestDecorator("auth")) fastify.decorateRequest("auth", null);
   fastify.addHook("onRequest", (request, reply, done) => {
     const settle = (result: GuardResult) => {

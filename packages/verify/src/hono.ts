@@ -1,7 +1,7 @@
 import type { AccessTokenClaims } from "@hush/protocol";
 import type { MiddlewareHandler } from "hono";
 import type { Verifier } from "./create-verifier.js";
-import { authenticateNow, type GuardOptions } from "./guard-core.js";
+import { authenticateNow, checkGuardOptions, type GuardOptions } from "./guard-core.js";
 
 /** Hono context variables set by `hushHono`: `c.get("auth")`. */
 export interface HushVariables {
@@ -17,6 +17,7 @@ export interface HushVariables {
  * app.get("/api/me", (c) => c.json({ sub: c.var.auth.sub }));
  */
 export function hushHono(verify: Verifier, options?: GuardOptions): MiddlewareHandler<{ Variables: HushVariables }> {
+  if (options) checkGuardOptions(options);
   return async (c, next) => {
     const now = authenticateNow(verify, c.req.header("authorization"), options);
     const result = now instanceof Promise ? await now : now;

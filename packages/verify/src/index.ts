@@ -3,8 +3,8 @@ export { MAX_TOKEN_LENGTH, SIGNING_ALGORITHMS as ALGORITHMS } from "@hush/protoc
 export type { Algorithm } from "./algorithms.js";
 export type { Verifier, VerifierOptions } from "./create-verifier.js";
 export { createVerifier } from "./create-verifier.js";
-export type { GuardOptions, GuardResult } from "./guard-core.js";
-export { authenticate, authenticateNow, bearerChallenge } from "./guard-core.js";
+export type { GuardErrorBody, GuardOptions, GuardResult } from "./guard-core.js";
+export { authenticate, authenticateNow, bearerChallenge, checkGuardOptions } from "./guard-core.js";
 export type { RevocationOptions } from "./revocation-list.js";
 export type { TokenErrorCode } from "./token-error.js";
 export { isTokenError, TokenError } from "./token-error.js";

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AccessTokenClaims } from "@hush/protocol";
 import type { Verifier } from "./create-verifier.js";
-import { authenticateNow, type GuardOptions, type GuardResult } from "./guard-core.js";
+import { authenticateNow, checkGuardOptions, type GuardOptions, type GuardResult } from "./guard-core.js";
 
 /** A node:http request after `hushNode` let it through. */
 export type AuthenticatedRequest = IncomingMessage & { auth: Readonly<AccessTokenClaims> };
@@ -18,6 +18,7 @@ export function hushNode(
   handler: (req: AuthenticatedRequest, res: ServerResponse) => void | Promise<void>,
   options?: GuardOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  if (options) checkGuardOptions(options);
   const settle = (result: GuardResult, req: IncomingMessage, res: ServerResponse) => {
     if (!result.ok) {
       res.writeHead(result.status, { ...result.headers, "content-type": "application/json; charset=utf-8" });

@@ -1,18 +1,34 @@
+import type { MfaChallenge } from "@hush/client/mfa";
+import type { ProviderResult } from "@hush/client/providers";
 import { useAuth } from "@hush/react";
+import { useState } from "react";
 import { Account, VerifyBanner } from "./account.js";
 import { config } from "./config.js";
 import { ConfirmEmailPage, ResetPasswordPage, SignInLinkPage, VerifyEmailPage } from "./link-pages.js";
 import { Mailbox } from "./mailbox.js";
 import { Notes } from "./notes.js";
+import { ProviderNotice } from "./providers.js";
+import { ReauthProvider } from "./reauth.js";
 import { Link, usePath } from "./router.js";
+import { SecretNotes } from "./secret-notes.js";
+import { Security } from "./security.js";
 import { Sessions } from "./sessions.js";
 import { SignIn } from "./sign-in.js";
 import { Timeline } from "./timeline.js";
 
-/** `linkToken`: the token of the emailed link this page was opened with, read at load (main.tsx). */
-export function App({ linkToken }: { linkToken: string | null }) {
+/**
+ * `linkToken`: the token of the emailed link this page was opened with; `providerResult`: what a
+ * provider sign-in came back with. Both read at load (main.tsx).
+ */
+export function App({ linkToken, providerResult }: { linkToken: string | null; providerResult: ProviderResult | null }) {
   const { state, user, logout, logoutAll } = useAuth();
   const path = usePath();
+  const [providerError, setProviderError] = useState(providerResult && "error" in providerResult ? providerResult.error : null);
+  // A provider sign-in for an account with a second factor: the sign-in form opens on its second
+  // step, once (the token is single-use). The methods are those of every mfa_required.
+  const [providerMfa, setProviderMfa] = useState<MfaChallenge | null>(
+    providerResult && "mfaToken" in providerResult ? { mfaToken: providerResult.mfaToken, methods: ["totp", "recovery_code"] } : null,
+  );
   return (
     <div className="page">
       <header>
@@ -44,13 +60,26 @@ export function App({ linkToken }: { linkToken: string | null }) {
         {state === "authenticated" && <VerifyBanner />}
       </header>
       <main>
-        <Page path={path} linkToken={linkToken} />
+        {providerError && <ProviderNotice code={providerError} onDismiss={() => setProviderError(null)} />}
+        <ReauthProvider>
+          <Page path={path} linkToken={linkToken} providerMfa={providerMfa} takeProviderMfa={() => setProviderMfa(null)} />
+        </ReauthProvider>
       </main>
     </div>
   );
 }
 
-function Page({ path, linkToken }: { path: string; linkToken: string | null }) {
+function Page({
+  path,
+  linkToken,
+  providerMfa,
+  takeProviderMfa,
+}: {
+  path: string;
+  linkToken: string | null;
+  providerMfa: MfaChallenge | null;
+  takeProviderMfa: () => void;
+}) {
   const { state } = useAuth();
   switch (path) {
     case "/verify-email":
@@ -72,11 +101,13 @@ function Page({ path, linkToken }: { path: string; linkToken: string | null }) {
           Checking your session…
         </p>
       )}
-      {state === "anonymous" && <SignIn />}
+      {state === "anonymous" && <SignIn pendingChallenge={providerMfa} takePendingChallenge={takeProviderMfa} />}
       {state === "authenticated" && (
         <div className="grid">
           <Notes />
+          <SecretNotes />
           <Sessions />
+          <Security />
           <Account />
         </div>
       )}

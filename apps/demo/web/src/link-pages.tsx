@@ -1,8 +1,10 @@
 import type { PublicUser } from "@hush/client";
+import { type MfaChallenge, mfaChallengeOf } from "@hush/client/mfa";
 import { useEmailActions } from "@hush/react";
 import { type FormEvent, type ReactNode, useState } from "react";
 import { errorText } from "./errors.js";
-import { Link } from "./router.js";
+import { MfaStep } from "./mfa-step.js";
+import { Link, navigate } from "./router.js";
 
 // The pages emailed links open. Each got its token from `readLinkToken()` at load (main.tsx),
 // which also took it out of the address bar and history. The token goes to the server only when
@@ -20,9 +22,12 @@ function LinkPage(props: {
   testId: string;
   fields?: ReactNode;
   act: (token: string, form: FormData) => Promise<string>;
+  /** What to say once the second factor of an account that has one is verified (the link itself answered `mfa_required`). */
+  afterMfa?: (user: PublicUser) => string;
 }) {
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -31,7 +36,10 @@ function LinkPage(props: {
     try {
       setOutcome({ ok: true, text: await props.act(props.token, new FormData(event.currentTarget)) });
     } catch (error) {
-      setOutcome({ ok: false, text: errorText(error) });
+      // An account with a second factor: the link is used up, and the sign-in finishes with a code.
+      const asked = mfaChallengeOf(error);
+      if (asked) setChallenge(asked);
+      else setOutcome({ ok: false, text: errorText(error) });
     } finally {
       setBusy(false);
     }
@@ -45,7 +53,14 @@ function LinkPage(props: {
           This page needs the link from the mail: open it again from there (or from the Dev mailbox).
         </p>
       )}
-      {props.token && outcome?.ok !== true && (
+      {challenge && outcome?.ok !== true && (
+        <MfaStep
+          challenge={challenge}
+          onDone={(user) => setOutcome({ ok: true, text: (props.afterMfa ?? signedIn)(user) })}
+          onCancel={() => navigate("/")}
+        />
+      )}
+      {props.token && !challenge && outcome?.ok !== true && (
         <form onSubmit={submit}>
           <p className="hint">{props.intro}</p>
           {props.fields}
@@ -84,6 +99,7 @@ export function VerifyEmailPage({ token }: { token: string | null }) {
       button="Verify"
       testId="verify-email"
       act={async (t) => `Your address is verified. ${signedIn(await email.verifyEmail(t))}`}
+      afterMfa={(user) => `Your address is verified. ${signedIn(user)}`}
     />
   );
 }
@@ -107,6 +123,7 @@ export function ResetPasswordPage({ token }: { token: string | null }) {
         const user = await email.resetPassword({ token: t, newPassword: String(form.get("password")) });
         return `Password changed; every other session has been signed out. ${signedIn(user)}`;
       }}
+      afterMfa={(user) => `Password changed; every other session has been signed out. ${signedIn(user)}`}
     />
   );
 }

@@ -1,5 +1,6 @@
 import { createAuthClient } from "@hush/client";
 import { readLinkToken } from "@hush/client/email";
+import { readProviderResult } from "@hush/client/providers";
 import { AuthProvider } from "@hush/react";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
@@ -20,6 +21,9 @@ const client = createAuthClient({
 // An emailed link (/verify-email#token=…): take its token out of the address bar and history
 // at once; the page sends it only when the user clicks (main.tsx runs once per page load).
 const linkToken = readLinkToken();
+// Back from a provider sign-in that did not sign in (/sign-in#error=…, or #mfa=… for an account
+// with a second factor): out of the address bar and history at once, too.
+const providerResult = readProviderResult();
 
 // Exposed for the end-to-end tests and for curious readers in the console.
 (window as unknown as { hush: typeof client }).hush = client;
@@ -27,7 +31,7 @@ const linkToken = readLinkToken();
 createRoot(document.getElementById("root") as HTMLElement).render(
   <StrictMode>
     <AuthProvider client={client}>
-      <App linkToken={linkToken} />
+      <App linkToken={linkToken} providerResult={providerResult} />
     </AuthProvider>
   </StrictMode>,
 );

@@ -1,7 +1,11 @@
-import { useAuth, useEmailActions } from "@hush/react";
-import { type FormEvent, useState } from "react";
+import { isAuthError } from "@hush/client";
+import { type MfaChallenge, mfaChallengeOf } from "@hush/client/mfa";
+import { useAuth, useEmailActions, useMfaActions } from "@hush/react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { config } from "./config.js";
 import { errorText } from "./errors.js";
+import { MfaStep } from "./mfa-step.js";
+import { ProviderButtons } from "./providers.js";
 
 type Mode = "login" | "signup" | "forgot" | "link";
 
@@ -15,13 +19,60 @@ const BUTTONS: Record<Mode, string> = { login: "Sign in", signup: "Sign up", for
 
 const mailboxHint = config.devMailbox ? " (Demo: read it in the Dev mailbox, top right.)" : "";
 
-export function SignIn() {
+/**
+ * `pendingChallenge`: a second step to open on (a provider sign-in that came back with `#mfa=`),
+ * handed over once: `takePendingChallenge` is called when the form takes it.
+ */
+export function SignIn({
+  pendingChallenge = null,
+  takePendingChallenge,
+}: {
+  pendingChallenge?: MfaChallenge | null;
+  takePendingChallenge?: () => void;
+} = {}) {
   const { login, signup, client } = useAuth();
   const email = useEmailActions();
+  const mfa = useMfaActions();
   const [mode, setMode] = useState<Mode>("login");
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Set when a sign-in answered mfa_required: the form gives way to the second step.
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(pendingChallenge);
+  useEffect(() => {
+    if (pendingChallenge) takePendingChallenge?.();
+  }, [pendingChallenge, takePendingChallenge]);
+  // Passkey autofill: the waiting conditional request, and a counter that starts a new one.
+  const autofill = useRef<AbortController | null>(null);
+  const [autofillRound, setAutofillRound] = useState(0);
+  const autofillRetries = useRef(0);
+
+  /** A failed sign-in: the second step for mfa_required, else the error. */
+  function failed(e: unknown) {
+    const asked = mfaChallengeOf(e);
+    if (asked) setChallenge(asked);
+    else setError(errorText(e));
+  }
+
+  // While the sign-in form shows, the browser offers the user's passkeys in the email field's
+  // autofill (`autocomplete="username webauthn"`); picking one signs in without a password.
+  useEffect(() => {
+    if (mode !== "login" || challenge) return;
+    const controller = new AbortController();
+    autofill.current = controller;
+    mfa.loginWithPasskey({ conditional: true, signal: controller.signal }).catch((e: unknown) => {
+      const asked = mfaChallengeOf(e);
+      if (asked) return setChallenge(asked);
+      // The rest happens in the background: aborted (the user signed in another way), no autofill
+      // in this browser, a server without passkeys … Only a passkey the user picked and the server
+      // refused (its challenge expired, say) is news; then the autofill is offered again, a few
+      // times at most (an authenticator that answers by itself would loop).
+      if (controller.signal.aborted || !isAuthError(e) || e.code !== "invalid_passkey") return;
+      setError(errorText(e));
+      if (++autofillRetries.current <= 3) setAutofillRound((n) => n + 1);
+    });
+    return () => controller.abort();
+  }, [mode, challenge, autofillRound, mfa]);
 
   function switchTo(next: Mode) {
     setMode(next);
@@ -29,11 +80,28 @@ export function SignIn() {
     setNotice(null);
   }
 
+  async function passkeySignIn() {
+    autofill.current?.abort();
+    setBusy(true);
+    setError(null);
+    setNotice(null);
+    try {
+      await mfa.loginWithPasskey();
+    } catch (e) {
+      failed(e);
+      setAutofillRound((n) => n + 1);
+    } finally {
+      setBusy(false);
+    }
+  }
+
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const address = String(form.get("email"));
     const credentials = { email: address, password: String(form.get("password")) };
+    // Signing in another way: the waiting passkey autofill request ends (a new one starts if this fails).
+    autofill.current?.abort();
     setBusy(true);
     setError(null);
     setNotice(null);
@@ -52,11 +120,19 @@ export function SignIn() {
         setNotice(`If an account exists for ${address}, we sent it a sign-in link.${mailboxHint}`);
       }
     } catch (e) {
-      setError(errorText(e));
+      failed(e);
+      setAutofillRound((n) => n + 1);
     } finally {
       setBusy(false);
     }
   }
+
+  if (challenge)
+    return (
+      <section className="card sign-in" data-testid="sign-in">
+        <MfaStep challenge={challenge} onCancel={() => setChallenge(null)} />
+      </section>
+    );
 
   const withPassword = mode === "login" || mode === "signup";
   return (
@@ -65,7 +141,7 @@ export function SignIn() {
       <form onSubmit={submit}>
         <label>
           Email
-          <input name="email" type="email" autoComplete="email" required data-testid="email" />
+          <input name="email" type="email" autoComplete={mode === "login" ? "username webauthn" : "email"} required data-testid="email" />
         </label>
         {withPassword && (
           <label>
@@ -94,6 +170,18 @@ export function SignIn() {
           {BUTTONS[mode]}
         </button>
       </form>
+      {mode === "login" && (
+        <button
+          type="button"
+          className="secondary passkey"
+          disabled={busy}
+          onClick={() => void passkeySignIn()}
+          data-testid="passkey-sign-in"
+        >
+          Sign in with a passkey
+        </button>
+      )}
+      {withPassword && <ProviderButtons disabled={busy} />}
       <div className="links">
         {mode === "login" && (
           <button type="button" className="link" onClick={() => switchTo("forgot")} data-testid="forgot-password">

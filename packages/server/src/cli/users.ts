@@ -4,7 +4,7 @@ import type { Command } from "./command.js";
 import { openServicesFromEnv } from "./open-services.js";
 import { readPassword } from "./read-password.js";
 
-const ACTIONS = ["create", "list", "suspend", "unsuspend", "set-password", "verify", "delete"] as const;
+const ACTIONS = ["create", "list", "suspend", "unsuspend", "set-password", "verify", "delete", "mfa-reset"] as const;
 
 export const usersCommand: Command = {
   summary: "create, list, suspend, unsuspend, verify or delete users, or set a password",
@@ -15,6 +15,7 @@ export const usersCommand: Command = {
        hush users set-password EMAIL   (password from standard input; ends every session)
        hush users verify EMAIL         (marks the address verified)
        hush users delete EMAIL         (revokes every session, then deletes the user and their data)
+       hush users mfa-reset EMAIL      (removes the authenticator app and recovery codes; the user is mailed)
 
 Passwords are read from standard input, never from arguments:
   printf '%s\\n' "$PASSWORD" | npx --no-install hush users create alice@example.com`,
@@ -59,6 +60,10 @@ Passwords are read from standard input, never from arguments:
         case "verify":
           await admin.verifyEmail(email as string);
           io.out(`verified ${email}`);
+          break;
+        case "mfa-reset":
+          await admin.resetMfa(email as string);
+          io.out(`second factors removed for ${email}`);
           break;
         case "delete":
           await admin.deleteUser(email as string);

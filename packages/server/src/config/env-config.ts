@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseRateLimit, type RateLimitSettings } from "../security/rate-limits.js";
 import { dataFolderOf, parseDatabaseUrl } from "../storage/open-storage.js";
 import { parseDurationSeconds } from "./durations.js";
-import { type AuthServerOptions, ConfigError, decodeSecret, parseOrigin } from "./options.js";
+import { type AuthServerOptions, ConfigError, decodeSecret, type ProviderConfig, parseOrigin } from "./options.js";
 import { SETTINGS, type Setting } from "./settings.js";
 
 type Env = Record<string, string | undefined>;
@@ -106,6 +106,36 @@ function listOf(text: string | undefined): string[] | undefined {
     .filter(Boolean);
 }
 
+/** `HUSH_OAUTH_PROVIDERS` and each provider's `HUSH_OAUTH_<NAME>_*` variables; a missing or bad one names itself. */
+function providersFromEnv(env: Env): Record<string, ProviderConfig> | undefined {
+  const names = listOf(env.HUSH_OAUTH_PROVIDERS);
+  if (!names?.length) return undefined;
+  const providers: Record<string, ProviderConfig> = {};
+  for (const raw of names) {
+    const name = raw.toLowerCase();
+    const prefix = `HUSH_OAUTH_${name.toUpperCase().replace(/-/g, "_")}_`;
+    const clientId = textOf(env, `${prefix}CLIENT_ID`);
+    if (!clientId) throw new ConfigError(`${prefix}CLIENT_ID: required for provider ${name} (listed in HUSH_OAUTH_PROVIDERS)`);
+    const trust = textOf(env, `${prefix}TRUST_EMAIL`);
+    if (trust !== undefined && !ON.includes(trust.toLowerCase()) && !OFF.includes(trust.toLowerCase())) {
+      throw new ConfigError(`${prefix}TRUST_EMAIL: "${trust}" must be on or off`);
+    }
+    const issuer = textOf(env, `${prefix}ISSUER`);
+    if (issuer === undefined && !["google", "microsoft", "github"].includes(name)) {
+      throw new ConfigError(`${prefix}ISSUER: required for provider ${name} (only google, microsoft and github are presets)`);
+    }
+    providers[name] = {
+      issuer,
+      clientId,
+      clientSecret: textOf(env, `${prefix}CLIENT_SECRET`),
+      scopes: textOf(env, `${prefix}SCOPES`),
+      trustEmail: trust === undefined ? undefined : ON.includes(trust.toLowerCase()),
+      label: textOf(env, `${prefix}LABEL`),
+    };
+  }
+  return providers;
+}
+
 /**
  * Reads the configuration of docs/api.md, Configuration from environment variables, as the settings table
  * (`settings.ts`) declares them. Every bad value throws a `ConfigError` whose message starts
@@ -191,6 +221,9 @@ export function configFromEnv(env: Env, warn: (message: string) => void): { list
     resetLinkTtlSeconds: value("resetLinkTtlSeconds"),
     signInLinkTtlSeconds: value("signInLinkTtlSeconds"),
     signInLinks: value("signInLinks"),
+    oauthProviders: providersFromEnv(env),
+    rpId: textOf(env, "HUSH_RP_ID"),
+    rpName: textOf(env, "HUSH_RP_NAME"),
   };
   return { listen: { port, host }, options };
 }

@@ -122,8 +122,28 @@ export interface AuthServerOptions {
   signInLinkTtlSeconds?: number;
   /** Password-less sign-in links. Default false. */
   signInLinks?: boolean;
+  /** Sign-in with other providers, by name (`google`, `microsoft`, `github` are presets; any other needs an `issuer`). */
+  oauthProviders?: Record<string, ProviderConfig>;
+  /** WebAuthn relying-party id. Default: the host of `appUrl`. */
+  rpId?: string;
+  /** The name passkey prompts show. Default `Hush`. */
+  rpName?: string;
   /** The clock, in milliseconds since the epoch. Tests inject one. */
   now?: () => number;
+}
+
+/** One provider to sign in with (docs/api.md, Providers). */
+export interface ProviderConfig {
+  /** An OpenID Connect issuer, found by discovery; presets (`google`, `microsoft`, `github`) need none. */
+  issuer?: string;
+  clientId: string;
+  clientSecret?: string;
+  /** Default `openid email profile` (GitHub: `read:user user:email`). */
+  scopes?: string;
+  /** Whether this provider's verified emails may join an existing account. Default: on for `google` and `github`, off otherwise. */
+  trustEmail?: boolean;
+  /** The button's text. Default: the preset's name, or the provider's name. */
+  label?: string;
 }
 
 /** How the server sends mail (docs/api.md, Email). */
@@ -182,6 +202,9 @@ export interface ResolvedOptions {
   readonly resetLinkTtlSeconds: number;
   readonly signInLinkTtlSeconds: number;
   readonly signInLinks: boolean;
+  readonly oauthProviders: Readonly<Record<string, ProviderConfig>>;
+  readonly rpId: string;
+  readonly rpName: string;
   readonly logLevel: string;
 }
 
@@ -332,7 +355,49 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
     resetLinkTtlSeconds: positiveInteger("resetLinkTtlSeconds", options.resetLinkTtlSeconds, defaultSeconds("resetLinkTtlSeconds")),
     signInLinkTtlSeconds: positiveInteger("signInLinkTtlSeconds", options.signInLinkTtlSeconds, defaultSeconds("signInLinkTtlSeconds")),
     signInLinks: options.signInLinks ?? false,
+    oauthProviders: resolveProviders(options.oauthProviders ?? {}),
+    rpId: resolveRpId(options.rpId, appUrl),
+    rpName: options.rpName ?? settingOf("rpName").default,
   });
+}
+
+/** Presets that need no issuer. */
+const PROVIDER_PRESETS = new Set(["google", "microsoft", "github"]);
+
+/** Checks each provider: a name of letters, digits, `-` or `_`; a client id; an `https:` (or loopback) issuer unless a preset. */
+function resolveProviders(providers: Record<string, ProviderConfig>): Readonly<Record<string, ProviderConfig>> {
+  for (const [name, provider] of Object.entries(providers)) {
+    if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name))
+      throw new ConfigError(`options.oauthProviders: "${name}" must be lower-case letters, digits, - or _`);
+    if (!provider.clientId) throw new ConfigError(`options.oauthProviders.${name}.clientId is required`);
+    if (provider.issuer === undefined) {
+      if (!PROVIDER_PRESETS.has(name))
+        throw new ConfigError(`options.oauthProviders.${name}.issuer is required (only google, microsoft and github are presets)`);
+      continue;
+    }
+    let url: URL;
+    try {
+      url = new URL(provider.issuer);
+    } catch {
+      throw new ConfigError(`options.oauthProviders.${name}.issuer: "${provider.issuer}" is not a URL`);
+    }
+    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+      throw new ConfigError(`options.oauthProviders.${name}.issuer must be https: (http: only on a loopback host)`);
+    }
+  }
+  return Object.freeze({ ...providers });
+}
+
+/** The RP id: the app's host, or a registrable suffix of it (WebAuthn refuses any other). */
+function resolveRpId(rpId: string | undefined, appUrl: string): string {
+  const host = new URL(appUrl).hostname;
+  if (rpId === undefined) return host;
+  const id = rpId.trim().toLowerCase();
+  if (!id || (host !== id && !host.endsWith(`.${id}`))) {
+    throw new ConfigError(`options.rpId: "${rpId}" must be the app's host (${host}) or a domain it belongs to`);
+  }
+  return id;
 }
 
 /** The app's URL without a trailing slash: links are built from it and a fixed path, never from a request. */

@@ -23,7 +23,11 @@ describe("the settings table", () => {
   it("declares every variable the environment parser reads by name", () => {
     const named = new Set(readFileSync(ENV_CONFIG, "utf8").match(/\bHUSH_[A-Z0-9_]+\b/g));
     const declared = new Set(SETTINGS.map((s) => s.env));
-    expect([...named].filter((name) => !declared.has(name))).toEqual([]);
+    // A prefix the parser completes per provider (`HUSH_OAUTH_` + name) is declared as `HUSH_OAUTH_<NAME>_…`.
+    const undeclared = [...named].filter((name) =>
+      name.endsWith("_") ? !SETTINGS.some((s) => s.env.startsWith(`${name}<NAME>_`)) : !declared.has(name),
+    );
+    expect(undeclared).toEqual([]);
   });
 
   it("lists every variable in `hush serve --help`", () => {
@@ -74,5 +78,48 @@ describe("the settings table", () => {
       resolveOptions({ secret: SECRET, issuer: "https://auth.example.com", cookieSameSite: "None", allowSameSiteNone: true })
         .cookieSameSite,
     ).toBe("None");
+  });
+});
+
+describe("providers from the environment", () => {
+  const base = { HUSH_SECRET: SECRET, HUSH_DATABASE_URL: "sqlite::memory:" };
+  const read = (env: Record<string, string>) => configFromEnv({ ...base, ...env }, () => {}).options;
+
+  it("reads each listed provider's variables", () => {
+    const options = read({
+      HUSH_OAUTH_PROVIDERS: "google, demo",
+      HUSH_OAUTH_GOOGLE_CLIENT_ID: "g-id",
+      HUSH_OAUTH_GOOGLE_CLIENT_SECRET: "g-secret",
+      HUSH_OAUTH_DEMO_ISSUER: "http://127.0.0.1:9000",
+      HUSH_OAUTH_DEMO_CLIENT_ID: "d-id",
+      HUSH_OAUTH_DEMO_TRUST_EMAIL: "on",
+    });
+    expect(options.oauthProviders).toEqual({
+      google: { issuer: undefined, clientId: "g-id", clientSecret: "g-secret", scopes: undefined, trustEmail: undefined, label: undefined },
+      demo: {
+        issuer: "http://127.0.0.1:9000",
+        clientId: "d-id",
+        clientSecret: undefined,
+        scopes: undefined,
+        trustEmail: true,
+        label: undefined,
+      },
+    });
+  });
+
+  it("stops start-up with one line naming the missing or bad variable", () => {
+    expect(() => read({ HUSH_OAUTH_PROVIDERS: "google" })).toThrow(/^HUSH_OAUTH_GOOGLE_CLIENT_ID: required/);
+    expect(() => read({ HUSH_OAUTH_PROVIDERS: "acme", HUSH_OAUTH_ACME_CLIENT_ID: "x" })).toThrow(/^HUSH_OAUTH_ACME_ISSUER: required/);
+    expect(() =>
+      read({ HUSH_OAUTH_PROVIDERS: "github", HUSH_OAUTH_GITHUB_CLIENT_ID: "x", HUSH_OAUTH_GITHUB_TRUST_EMAIL: "maybe" }),
+    ).toThrow(/^HUSH_OAUTH_GITHUB_TRUST_EMAIL: /);
+    // A plain-http issuer is only for loopback hosts (checked when the server's options resolve).
+    expect(() =>
+      resolveOptions({
+        secret: SECRET,
+        issuer: "http://127.0.0.1:4000",
+        oauthProviders: { acme: { issuer: "http://idp.example", clientId: "x" } },
+      }),
+    ).toThrow(/oauthProviders.acme.issuer must be https:/);
   });
 });

@@ -28,7 +28,22 @@ export type SecurityEventType =
   | "signin_link_sent"
   | "signin_link_used"
   | "account_deleted"
-  | "mail_failed";
+  | "mail_failed"
+  | "passkey_added"
+  | "passkey_removed"
+  | "passkey_login"
+  | "passkey_clone_suspected"
+  | "mfa_enabled"
+  | "mfa_disabled"
+  | "mfa_failed"
+  | "mfa_reset"
+  | "recovery_code_used"
+  | "recovery_codes_regenerated"
+  | "reauthenticated"
+  | "oauth_login"
+  | "oauth_failed"
+  | "identity_linked"
+  | "identity_unlinked";
 
 /** Why a login or password check failed. */
 export type LoginFailureReason = "wrong_password" | "unknown_email" | "suspended" | "wrong_current_password" | "email_not_verified";
@@ -43,6 +58,10 @@ export type SecurityEventReason =
   | RevokeReason
   | "own_session"
   | "by_operator"
+  /** `oauth_failed`: what the app's sign-in page was told. */
+  | "oauth_denied"
+  | "account_exists"
+  | "oauth_failed"
   | Extract<ErrorCode, "invalid_refresh_token" | "session_revoked">;
 
 /**
@@ -71,10 +90,18 @@ export interface SecurityEvent {
   kid?: string;
   /** For mail events: which mail (`reset_password`, `verify_email`, …). */
   mailKind?: string;
+  /** For provider events: the provider's configured name. */
+  provider?: string;
 }
 
 /** Events that deserve a warning rather than an info line. */
-const WARN_EVENTS: ReadonlySet<SecurityEventType> = new Set(["refresh_token_reused", "rate_limited", "mail_failed"]);
+const WARN_EVENTS: ReadonlySet<SecurityEventType> = new Set([
+  "refresh_token_reused",
+  "rate_limited",
+  "mail_failed",
+  "passkey_clone_suspected",
+  "mfa_reset",
+]);
 
 /** Writes each event as one structured log line, then hands it to the application's hook. */
 export class SecurityEvents {

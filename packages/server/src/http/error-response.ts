@@ -13,7 +13,7 @@ export interface PlainResponse {
 
 /** The JSON error of the contract as plain parts, with the status from `ERROR_STATUS`. */
 export function errorParts(error: HushError, extraHeaders?: Record<string, string>): PlainResponse {
-  const body: ErrorBody = { error: error.code, message: error.message };
+  const body: ErrorBody = { ...error.details, error: error.code, message: error.message };
   return {
     status: error.status,
     headers: Object.entries({

@@ -32,7 +32,7 @@ export function buildOpenApiDocument(issuer: string, endpoints: readonly AnyEndp
     }
     for (const status of [
       ...ERROR_RESPONSES[op.auth],
-      ...(path.includes("{id}") ? [404] : []),
+      ...(path.includes("{") ? [404] : []),
       ...(request && bearer ? [400, 413, 415] : []),
     ]) {
       responses[status] ??= {
@@ -48,8 +48,15 @@ export function buildOpenApiDocument(issuer: string, endpoints: readonly AnyEndp
         { name: "X-Hush-Csrf", in: "header", required: true, description: "Must be 1 (CSRF defence)", schema: { const: "1" } },
       ];
     }
-    if (path.includes("{id}")) {
-      operation.parameters = [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{22}$" } }];
+    const pathParameters = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? "");
+    if (pathParameters.length > 0) {
+      operation.parameters = pathParameters.map((name) => ({
+        name,
+        in: "path",
+        required: true,
+        schema:
+          name === "id" && path.startsWith("/auth/sessions") ? { type: "string", pattern: "^[A-Za-z0-9_-]{22}$" } : { type: "string" },
+      }));
     }
     if (request) {
       operation.requestBody = {

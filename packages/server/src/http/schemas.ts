@@ -19,6 +19,29 @@ export const passwordResetSchema = z.object({ token: linkTokenSchema, newPasswor
 export const emailChangeSchema = z.object({ newEmail: emailSchema, currentPassword: passwordSchema });
 export const deleteAccountSchema = z.object({ currentPassword: passwordSchema.optional() });
 
+/** A WebAuthn response as `@simplewebauthn/browser` sends it; its content is checked by the ceremony. */
+const webauthnResponseSchema = z.record(z.string(), z.unknown());
+const totpCodeSchema = z.string().trim().max(32);
+const recoveryCodeSchema = z.string().trim().max(64);
+
+export const passkeyRegistrationSchema = z.object({ response: webauthnResponseSchema, name: z.string().max(256).optional() });
+export const passkeyAssertionSchema = z.object({ challengeId: z.string().min(1).max(256), response: webauthnResponseSchema });
+export const totpCodeBodySchema = z.object({ code: totpCodeSchema });
+export const secondFactorSchema = z.union([z.object({ code: totpCodeSchema }), z.object({ recoveryCode: recoveryCodeSchema })]);
+export const mfaVerifySchema = z.union([
+  z.object({ mfaToken: z.string().min(1).max(256), code: totpCodeSchema }),
+  z.object({ mfaToken: z.string().min(1).max(256), recoveryCode: recoveryCodeSchema }),
+]);
+export const reauthenticateSchema = z.union([
+  // Both factors at once: a step-up that asks for `mfa`.
+  z.object({ password: passwordSchema, code: totpCodeSchema }),
+  z.object({ password: passwordSchema, recoveryCode: recoveryCodeSchema }),
+  z.object({ password: passwordSchema }),
+  z.object({ code: totpCodeSchema }),
+  z.object({ recoveryCode: recoveryCodeSchema }),
+  passkeyAssertionSchema,
+]);
+
 // Response shapes. The handlers build these objects; the OpenAPI document is generated from
 // these schemas and the request schemas above, so the two are never written twice.
 
@@ -38,6 +61,17 @@ export const tokenResponseSchema = z
   .meta({ id: "TokenResponse" });
 
 export const meResponseSchema = z.object({ user: publicUserSchema });
+
+export const passkeySchema = z
+  .object({
+    id: z.string().describe("the credential id, base64url"),
+    name: z.string(),
+    createdAt: z.iso.datetime(),
+    lastUsedAt: z.iso.datetime().nullable(),
+    backedUp: z.boolean().describe("synced to the user's other devices"),
+  })
+  .meta({ id: "Passkey" });
+export const recoveryCodesSchema = z.object({ recoveryCodes: z.array(z.string()) });
 
 /** `202` of sign-up in `required` verification mode: the account exists, no session yet. */
 export const pendingSignupSchema = z.object({ user: publicUserSchema, verificationRequired: z.literal(true) });

@@ -34,6 +34,8 @@ export class PasswordHasher {
 
   /** Verifies; a malformed stored hash counts as a mismatch, never as an error. */
   async verify(passwordHash: string, password: string): Promise<boolean> {
+    // An account made by a provider has no password (an empty hash): the same work, then no.
+    if (passwordHash === "") return this.verifyDummy(password);
     try {
       return await this.limit(() => verify(passwordHash, password));
     } catch {

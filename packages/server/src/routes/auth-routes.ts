@@ -13,7 +13,7 @@ import { publicUser, tokenParts, tokenResponse } from "./token-response.js";
 const tokenSet = { description: "Token response; sets the refresh cookie", schema: tokenResponseSchema };
 
 /** A browser that proved the password becomes a trusted device for this account. */
-const deviceCookieFor = (ctx: ServerContext, user: UserRecord) => ctx.deviceCookie.set(ctx.devices.issue(user.email));
+export const deviceCookieFor = (ctx: ServerContext, user: UserRecord) => ctx.deviceCookie.set(ctx.devices.issue(user.email));
 
 /**
  * `POST /auth/refresh` past its CSRF check, as plain parts with the CORS headers: shared by the
@@ -63,7 +63,7 @@ export const authEndpoints = [
           { status: 202, headers: { "cache-control": "no-store" } },
         );
       }
-      return tokenResponse(ctx, request, 201, await ctx.tokens.signIn(user, meta), [deviceCookieFor(ctx, user)]);
+      return tokenResponse(ctx, request, 201, await ctx.tokens.signIn(user, meta, { amr: ["pwd"] }), [deviceCookieFor(ctx, user)]);
     },
   }),
   defineEndpoint({
@@ -78,7 +78,8 @@ export const authEndpoints = [
     async handler({ body, meta, request }, ctx) {
       const user = await ctx.accounts.login(body, meta, ctx.deviceCookie.read(request.headers.get("cookie")));
       if (ctx.options.emailVerification === "required" && user.emailVerifiedAt === null) await ctx.email.refuseUnverified(user, meta);
-      return tokenResponse(ctx, request, 200, await ctx.tokens.signIn(user, meta), [deviceCookieFor(ctx, user)]);
+      // With a second factor this answers `403 mfa_required`; the device cookie comes with the tokens, at the second step.
+      return tokenResponse(ctx, request, 200, await ctx.gate.complete(user, ["pwd"], meta), [deviceCookieFor(ctx, user)]);
     },
   }),
   defineEndpoint({

@@ -44,8 +44,7 @@ export const emailEndpoints = [
     body: linkTokenBodySchema,
     responses: { 200: tokenSet },
     async handler({ body, meta, request }, ctx) {
-      const user = await ctx.email.verify(body.token, meta);
-      return tokenResponse(ctx, request, 200, await ctx.tokens.signIn(user, meta));
+      return tokenResponse(ctx, request, 200, await ctx.email.verify(body.token, meta));
     },
   }),
   defineEndpoint({
@@ -70,8 +69,7 @@ export const emailEndpoints = [
     body: passwordResetSchema,
     responses: { 200: tokenSet },
     async handler({ body, meta, request }, ctx) {
-      const user = await ctx.email.reset(body.token, body.newPassword, meta);
-      return tokenResponse(ctx, request, 200, await ctx.tokens.signIn(user, meta));
+      return tokenResponse(ctx, request, 200, await ctx.email.reset(body.token, body.newPassword, meta));
     },
   }),
   defineEndpoint({
@@ -122,8 +120,7 @@ export const emailEndpoints = [
     body: linkTokenBodySchema,
     responses: { 200: tokenSet },
     async handler({ body, meta, request }, ctx) {
-      const user = await ctx.email.signInWithLink(body.token, meta);
-      return tokenResponse(ctx, request, 200, await ctx.tokens.signIn(user, meta));
+      return tokenResponse(ctx, request, 200, await ctx.email.signInWithLink(body.token, meta));
     },
   }),
   defineEndpoint({

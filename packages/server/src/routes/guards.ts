@@ -25,6 +25,12 @@ export function stampOf(claims: AccessTokenClaims): number | undefined {
   return typeof sst === "number" && Number.isSafeInteger(sst) ? sst : undefined;
 }
 
+/** The `amr` of verified claims; tokens from before it was issued signed in with a password. */
+export function amrOf(claims: AccessTokenClaims): string[] {
+  const { amr } = claims;
+  return Array.isArray(amr) && amr.every((v) => typeof v === "string") ? amr : ["pwd"];
+}
+
 /** An authenticated request: the verified claims and the user they name. */
 export interface Authenticated {
   claims: AccessTokenClaims;

@@ -2,6 +2,7 @@ import { PATHS, type SessionSummary } from "@hush/protocol";
 import { HushError } from "../errors.js";
 import { defineEndpoint } from "../http/endpoint.js";
 import { passwordChangeSchema, sessionsResponseSchema, tokenResponseSchema } from "../http/schemas.js";
+import { amrOf } from "./guards.js";
 import { tokenResponse } from "./token-response.js";
 
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -80,7 +81,7 @@ export const sessionEndpoints = [
       const authTime = typeof claims.auth_time === "number" ? claims.auth_time * 1000 : claims.iat * 1000;
       const { user: updated, refresh } = await ctx.lifecycle.changePassword(
         user,
-        { sessionId: claims.sid, authTime },
+        { sessionId: claims.sid, authTime, amr: amrOf(claims) },
         body,
         meta,
         ctx.tokens.accessExpiresAt(),

@@ -18,6 +18,8 @@ export class Accounts {
     private readonly attempts: PasswordAttempts,
     private readonly events: SecurityEvents,
     private readonly options: ResolvedOptions,
+    /** Whether a user has a second factor: then a right password does not clear the failure count, the second step does. */
+    private readonly hasSecondFactor: (userId: string) => Promise<boolean> = async () => false,
   ) {}
 
   /** Creates an account (the HTTP edge has counted the per-client limit). Throws `weak_password` or `email_taken`. */
@@ -67,7 +69,9 @@ export class Accounts {
       this.events.emit({ type: "login_failed", ...eventBase, userId: user?.id, reason: user ? "wrong_password" : "unknown_email" });
       throw new HushError("invalid_credentials", "The email or password is incorrect.");
     }
-    await attempt.succeeded();
+    // With a second factor the password is half the proof: wrong codes that follow must keep
+    // counting on this account's limit, so only the completed sign-in clears it.
+    if (!(await this.hasSecondFactor(user.id))) await attempt.succeeded();
     if (user.suspendedAt !== null) {
       this.events.emit({ type: "login_failed", ...eventBase, userId: user.id, reason: "suspended" });
       throw new HushError("account_suspended", "This account is suspended.");

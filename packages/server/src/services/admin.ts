@@ -5,6 +5,7 @@ import type { SessionRecord, Storage, UserRecord } from "../storage/contract.js"
 import type { Accounts } from "./accounts.js";
 import { emailSchema } from "./credentials.js";
 import type { Lifecycle } from "./lifecycle.js";
+import type { TwoFactor } from "./two-factor.js";
 
 /** An operator's request about a user or session that does not exist. */
 export class UnknownSubjectError extends Error {
@@ -20,6 +21,7 @@ export class Admin {
     private readonly storage: Storage,
     private readonly accounts: Accounts,
     private readonly lifecycle: Lifecycle,
+    private readonly twoFactor: TwoFactor,
     private readonly keys: KeyRing,
     private readonly events: SecurityEvents,
     private readonly now: () => number,
@@ -61,6 +63,11 @@ export class Admin {
     const user = await this.findUser(email);
     const revoked = await this.storage.deleteUser(user.id, this.now());
     this.events.emit({ type: "account_deleted", userId: user.id, email: user.email, reason: "by_operator", count: revoked.length });
+  }
+
+  /** Removes a user's second factors (TOTP and recovery codes), for a support desk; the user is mailed. */
+  async resetMfa(email: string): Promise<void> {
+    await this.twoFactor.reset(await this.findUser(email));
   }
 
   async setPassword(email: string, password: string): Promise<void> {

@@ -2,12 +2,15 @@ import type { ResolvedOptions } from "../config/options.js";
 import { HushError } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
 import type { ComposedMail, Mailer } from "../mail/index.js";
+import type { PasswordHasher } from "../passwords/password-hasher.js";
 import { normalizePassword, type PasswordPolicy } from "../passwords/password-policy.js";
 import type { RateLimits } from "../security/rate-limits.js";
 import { EmailTakenError, type LinkPurpose, type Storage, type UserRecord } from "../storage/contract.js";
 import { mintLinkToken, parseLinkToken } from "../tokens/link-token.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { RequestMeta } from "./request-meta.js";
+import type { SignInGate } from "./sign-in-gate.js";
+import type { IssuedTokens } from "./token-issuer.js";
 
 /** The app's pages that emailed links open (docs/api.md, Email); the token goes in the fragment. */
 export const LINK_PATHS = {
@@ -34,12 +37,15 @@ export class EmailFlows {
     private readonly storage: Storage,
     private readonly mailer: Mailer,
     private readonly lifecycle: Lifecycle,
+    private readonly gate: SignInGate,
+    private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
     private readonly limits: RateLimits,
     private readonly events: SecurityEvents,
     private readonly options: ResolvedOptions,
   ) {
     mailer.setComposer((job) => this.compose(job.kind, job.recipient));
+    gate.onPending((user, action) => this.applyReset(user, action.passwordHash));
   }
 
   /** Counts one mail to `address` from this client, and against the address's overall cap. */
@@ -85,13 +91,13 @@ export class EmailFlows {
     throw new HushError("email_not_verified", "Verify your email address first: we sent you a new link.");
   }
 
-  /** Uses a verification link: the address is proven, and the caller signs this browser in. */
-  async verify(token: string, meta: RequestMeta): Promise<UserRecord> {
+  /** Uses a verification link: the address is proven, and this browser signs in (or meets its second factor). */
+  async verify(token: string, meta: RequestMeta): Promise<IssuedTokens> {
     const user = await this.useLink(token, "verify_email");
     const verified = await this.storage.markEmailVerified(user.id, this.options.now());
     if (!verified) throw invalidLink();
     this.events.emit({ type: "email_verified", userId: user.id, email: user.email, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
-    return verified;
+    return this.gate.complete(verified, ["email"], meta);
   }
 
   /** `POST /auth/password/forgot`: the same work whether or not an account exists. */
@@ -102,18 +108,28 @@ export class EmailFlows {
   }
 
   /**
-   * Uses a reset link and sets the new password: every session ends, the stamp grows, the
-   * address counts as verified (the mail reached its owner) and every other reset link dies.
-   * A weak password is refused before the link is used, so it can be tried again.
+   * Uses a reset link and signs this browser in with the new password. A weak password is
+   * refused before the link is used, so it can be tried again. With a second factor, nothing
+   * changes until it is proven: the new password waits (hashed) in the `mfaToken`.
    */
-  async reset(token: string, newPassword: string, meta: RequestMeta): Promise<UserRecord> {
-    this.policy.check(normalizePassword(newPassword));
+  async reset(token: string, newPassword: string, meta: RequestMeta): Promise<IssuedTokens> {
+    const normalized = normalizePassword(newPassword);
+    this.policy.check(normalized);
     const user = await this.useLink(token, "reset_password");
-    const { user: updated } = await this.lifecycle.replacePassword(user, newPassword, undefined);
+    const passwordHash = await this.hasher.hash(normalized);
+    this.events.emit({ type: "password_reset", userId: user.id, email: user.email, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
+    return this.gate.complete(user, ["email"], meta, { kind: "reset", passwordHash });
+  }
+
+  /**
+   * Carries out a reset: the new password, every session ended, the stamp grown, the address
+   * counted as verified (the mail reached its owner), every other reset link dead, the owner told.
+   */
+  private async applyReset(user: UserRecord, passwordHash: string): Promise<UserRecord> {
+    const { user: updated } = await this.lifecycle.replacePasswordHash(user, passwordHash);
     const now = this.options.now();
     await this.storage.voidLinkTokens(user.id, now, ["reset_password"]);
     const verified = (await this.storage.markEmailVerified(user.id, now)) ?? { ...updated, emailVerifiedAt: now };
-    this.events.emit({ type: "password_reset", userId: user.id, email: user.email, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
     await this.notify(user.email, "Your password was reset.");
     return { ...verified, securityStamp: updated.securityStamp };
   }
@@ -170,13 +186,13 @@ export class EmailFlows {
     await this.mailer.queueJob(JOBS.signInLink, email, {});
   }
 
-  /** Uses a sign-in link: the caller signs this browser in; the link also proves the address. */
-  async signInWithLink(token: string, meta: RequestMeta): Promise<UserRecord> {
+  /** Uses a sign-in link: this browser signs in (or meets its second factor); the link also proves the address. */
+  async signInWithLink(token: string, meta: RequestMeta): Promise<IssuedTokens> {
     this.requireSignInLinks();
     const user = await this.useLink(token, "signin_link");
     const verified = (await this.storage.markEmailVerified(user.id, this.options.now())) ?? user;
     this.events.emit({ type: "signin_link_used", userId: user.id, email: user.email, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
-    return verified;
+    return this.gate.complete(verified, ["email"], meta);
   }
 
   /**

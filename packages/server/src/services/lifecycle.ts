@@ -46,7 +46,7 @@ export class Lifecycle {
    */
   async changePassword(
     user: UserRecord,
-    session: { sessionId: string; authTime: number },
+    session: { sessionId: string; authTime: number; amr: readonly string[] },
     change: PasswordChange,
     meta: RequestMeta,
     accessExpiresAt: number,
@@ -103,11 +103,16 @@ export class Lifecycle {
     this.events.emit({ type: "user_unsuspended", userId: user.id, email: user.email });
   }
 
+  /** Sets an already checked and hashed password (a redeemed reset): every session ends. */
+  replacePasswordHash(user: UserRecord, passwordHash: string) {
+    return this.sessions.changePassword(user, passwordHash, undefined);
+  }
+
   /** Checks and hashes the new password, then changes it and ends the other sessions in one step. */
   async replacePassword(
     user: UserRecord,
     password: string,
-    keep: { sessionId: string; authTime: number; accessExpiresAt: number } | undefined,
+    keep: { sessionId: string; authTime: number; amr: readonly string[]; accessExpiresAt: number } | undefined,
   ) {
     const normalized = normalizePassword(password);
     this.policy.check(normalized);

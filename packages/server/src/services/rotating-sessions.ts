@@ -14,7 +14,7 @@ import {
 } from "../tokens/refresh-token.js";
 import { refusedRefresh } from "./refresh-failures.js";
 import type { RequestMeta } from "./request-meta.js";
-import type { IssuedRefresh, RefreshOutcome, SessionListing, SessionStrategy } from "./session-strategy.js";
+import type { IssuedRefresh, RefreshOutcome, SessionListing, SessionStrategy, SignInMethod } from "./session-strategy.js";
 
 /**
  * Most retired secrets remembered for the grace: far more rotations than tabs and retries make
@@ -37,7 +37,7 @@ export class RotatingSessions implements SessionStrategy {
     private readonly options: ResolvedOptions,
   ) {}
 
-  async start(user: UserRecord, meta: RequestMeta, accessExpiresAt: number): Promise<IssuedRefresh> {
+  async start(user: UserRecord, meta: RequestMeta, accessExpiresAt: number, method: SignInMethod): Promise<IssuedRefresh> {
     const now = this.options.now();
     const sessionId = newSessionId();
     const secret = this.chain.first(sessionId);
@@ -58,6 +58,8 @@ export class RotatingSessions implements SessionStrategy {
       revokedAt: null,
       revokedReason: null,
       recentlyRetired: [],
+      authTime: now,
+      amr: [...method.amr],
     };
     await this.storage.createSession(session);
     return {
@@ -65,6 +67,7 @@ export class RotatingSessions implements SessionStrategy {
       refreshToken: formatRefreshToken(sessionId, secret),
       cookieMaxAgeSeconds: this.cookieMaxAge(session, now),
       authTime: now,
+      amr: method.amr,
     };
   }
 
@@ -176,7 +179,7 @@ export class RotatingSessions implements SessionStrategy {
   async changePassword(
     user: UserRecord,
     passwordHash: string,
-    keep: { sessionId: string; authTime: number; accessExpiresAt: number } | undefined,
+    keep: { sessionId: string; authTime: number; amr: readonly string[]; accessExpiresAt: number } | undefined,
   ): Promise<{ user: UserRecord; refresh: IssuedRefresh | undefined }> {
     const now = this.options.now();
     const secret = keep && this.chain.first(keep.sessionId);
@@ -198,6 +201,7 @@ export class RotatingSessions implements SessionStrategy {
         refreshToken: formatRefreshToken(keep.sessionId, secret),
         cookieMaxAgeSeconds: this.cookieMaxAge(found.session, now),
         authTime: keep.authTime,
+        amr: keep.amr,
       },
     };
   }
@@ -267,7 +271,9 @@ export class RotatingSessions implements SessionStrategy {
       sessionId: session.id,
       refreshToken: formatRefreshToken(session.id, successor),
       cookieMaxAgeSeconds: this.cookieMaxAge({ ...session, lastUsedAt: now }, now),
-      authTime: session.createdAt,
+      // A refresh keeps the sign-in's (or the last re-authentication's) time and methods.
+      authTime: session.authTime ?? session.createdAt,
+      amr: session.amr,
     };
   }
 

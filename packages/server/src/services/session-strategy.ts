@@ -9,6 +9,13 @@ export interface IssuedRefresh {
   cookieMaxAgeSeconds: number;
   /** When the user signed in to this session, in milliseconds (the access token's `auth_time`). */
   authTime: number;
+  /** How (RFC 8176 `amr` values: `pwd`, `otp`, `hwk`, `mfa` …), as the access token carries it. */
+  amr: readonly string[];
+}
+
+/** How a sign-in was made, for a new session. */
+export interface SignInMethod {
+  amr: readonly string[];
 }
 
 /** The result of a successful refresh: who, which session, and the next refresh token. */
@@ -32,7 +39,7 @@ export interface SessionListing {
  */
 export interface SessionStrategy {
   /** Begins a session for a user who just proved who they are. */
-  start(user: UserRecord, meta: RequestMeta, accessExpiresAt: number): Promise<IssuedRefresh>;
+  start(user: UserRecord, meta: RequestMeta, accessExpiresAt: number, method: SignInMethod): Promise<IssuedRefresh>;
   /**
    * Checks a presented refresh token and returns the next one. Throws
    * `invalid_refresh_token`, `refresh_token_reused`, `session_revoked` or `rate_limited`.
@@ -67,6 +74,6 @@ export interface SessionStrategy {
   changePassword(
     user: UserRecord,
     passwordHash: string,
-    keep: { sessionId: string; authTime: number; accessExpiresAt: number } | undefined,
+    keep: { sessionId: string; authTime: number; amr: readonly string[]; accessExpiresAt: number } | undefined,
   ): Promise<{ user: UserRecord; refresh: IssuedRefresh | undefined }>;
 }

@@ -7,7 +7,7 @@ import { newSessionId } from "../tokens/refresh-token.js";
 import type { StatelessRefreshTokens } from "../tokens/stateless-refresh-token.js";
 import { refusedRefresh } from "./refresh-failures.js";
 import type { RequestMeta } from "./request-meta.js";
-import type { IssuedRefresh, RefreshOutcome, SessionListing, SessionStrategy } from "./session-strategy.js";
+import type { IssuedRefresh, RefreshOutcome, SessionListing, SessionStrategy, SignInMethod } from "./session-strategy.js";
 
 /**
  * `stateless` mode, the seed's design made monotonic: no session rows; a refresh token is a
@@ -24,8 +24,8 @@ export class StatelessSessions implements SessionStrategy {
     private readonly options: ResolvedOptions,
   ) {}
 
-  async start(user: UserRecord, _meta: RequestMeta): Promise<IssuedRefresh> {
-    return this.sign(user, newSessionId(), this.options.now());
+  async start(user: UserRecord, _meta: RequestMeta, _accessExpiresAt: number, method: SignInMethod): Promise<IssuedRefresh> {
+    return this.sign(user, newSessionId(), this.options.now(), method.amr);
   }
 
   async refresh(token: string, meta: RequestMeta): Promise<RefreshOutcome> {
@@ -57,7 +57,7 @@ export class StatelessSessions implements SessionStrategy {
       ip: meta.ip,
       userAgent: meta.userAgent ?? undefined,
     });
-    return { ...this.sign(user, verdict.claims.sid, authTime), user };
+    return { ...this.sign(user, verdict.claims.sid, authTime, verdict.claims.amr ?? ["pwd"]), user };
   }
 
   async end(token: string, meta: RequestMeta): Promise<void> {
@@ -125,22 +125,29 @@ export class StatelessSessions implements SessionStrategy {
   async changePassword(
     user: UserRecord,
     passwordHash: string,
-    keep: { sessionId: string; authTime: number } | undefined,
+    keep: { sessionId: string; authTime: number; amr: readonly string[] } | undefined,
   ): Promise<{ user: UserRecord; refresh: IssuedRefresh | undefined }> {
     // One statement: the grown stamp alone ends every other refresh token.
     const now = this.options.now();
     const securityStamp = await this.storage.setPasswordHash(user.id, passwordHash, true, now);
     const updated = { ...user, passwordHash, securityStamp, updatedAt: now };
-    return { user: updated, refresh: keep && this.sign(updated, keep.sessionId, keep.authTime) };
+    return { user: updated, refresh: keep && this.sign(updated, keep.sessionId, keep.authTime, keep.amr) };
   }
 
-  private sign(user: UserRecord, sessionId: string, authTime: number): IssuedRefresh {
+  private sign(user: UserRecord, sessionId: string, authTime: number, amr: readonly string[]): IssuedRefresh {
     const now = this.options.now();
     const end = Math.min(authTime + this.options.refreshTokenTtlSeconds * 1000, now + this.options.refreshIdleTtlSeconds * 1000);
     const refreshToken = this.tokens.issue(
-      { sub: user.id, sid: sessionId, auth_time: Math.floor(authTime / 1000), stamp: user.securityStamp, exp: Math.floor(end / 1000) },
+      {
+        sub: user.id,
+        sid: sessionId,
+        auth_time: Math.floor(authTime / 1000),
+        stamp: user.securityStamp,
+        exp: Math.floor(end / 1000),
+        amr: [...amr],
+      },
       Math.floor(now / 1000),
     );
-    return { sessionId, refreshToken, cookieMaxAgeSeconds: Math.floor((end - now) / 1000), authTime };
+    return { sessionId, refreshToken, cookieMaxAgeSeconds: Math.floor((end - now) / 1000), authTime, amr };
   }
 }

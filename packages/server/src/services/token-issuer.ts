@@ -2,7 +2,7 @@ import type { ResolvedOptions } from "../config/options.js";
 import type { UserRecord } from "../storage/contract.js";
 import type { AccessTokens, IssuedAccessToken } from "../tokens/access-token.js";
 import type { RequestMeta } from "./request-meta.js";
-import type { IssuedRefresh, SessionStrategy } from "./session-strategy.js";
+import type { IssuedRefresh, SessionStrategy, SignInMethod } from "./session-strategy.js";
 
 /** What signing someone in (or keeping them signed in) hands out. */
 export interface IssuedTokens {
@@ -24,9 +24,9 @@ export class TokenIssuer {
     private readonly options: ResolvedOptions,
   ) {}
 
-  /** Starts a session for `user` and issues its first tokens. */
-  async signIn(user: UserRecord, meta: RequestMeta): Promise<IssuedTokens> {
-    const refresh = await this.sessions.start(user, meta, this.accessExpiresAt());
+  /** Starts a session for `user`, who signed in as `method` says, and issues its first tokens. */
+  async signIn(user: UserRecord, meta: RequestMeta, method: SignInMethod): Promise<IssuedTokens> {
+    const refresh = await this.sessions.start(user, meta, this.accessExpiresAt(), method);
     return this.issue(user, refresh);
   }
 

@@ -44,6 +44,10 @@ export interface SessionRecord {
   revokedReason: string | null;
   /** Secrets retired within the reuse grace, oldest first (including `previousHash` while it is covered). */
   recentlyRetired: RetiredSecret[];
+  /** The last sign-in or re-authentication; `null`: `createdAt`. */
+  authTime: number | null;
+  /** How that sign-in was made (RFC 8176 values). */
+  amr: string[];
 }
 
 export interface SigningKeyRecord {
@@ -71,7 +75,8 @@ export type RevokeReason =
   | "password_changed"
   | "password_reset"
   | "suspended"
-  | "account_deleted";
+  | "account_deleted"
+  | "account_reclaimed";
 
 /** A unique-email conflict, raised by `createUser`. */
 export class EmailTakenError extends Error {
@@ -150,6 +155,66 @@ export interface OutboxMail {
   /** Delivery attempts begun so far (a claim counts one). */
   attempts: number;
   nextAttemptAt: number;
+}
+
+/** A user's passkey (WebAuthn credential). */
+export interface PasskeyRecord {
+  /** The credential id, base64url. */
+  id: string;
+  userId: string;
+  name: string;
+  /** COSE public key, base64url. */
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  deviceType: "singleDevice" | "multiDevice";
+  backedUp: boolean;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/** What a WebAuthn challenge is for. */
+/** What a one-time server-side value is for: a WebAuthn challenge, a provider flow's `state`, or a link ticket. */
+export type ChallengePurpose = "register" | "login" | "oauth" | "link";
+
+/** A user's TOTP factor. */
+export interface TotpRecord {
+  userId: string;
+  secretSealed: string;
+  /** `null` while pending (set up, not yet confirmed with a code). */
+  enabledAt: number | null;
+  lastStep: number | null;
+  failures: number;
+  createdAt: number;
+}
+
+/** An `mfaToken`: the step between a first factor and the second. */
+export interface MfaTokenRecord {
+  /** SHA-256 of the token. */
+  id: string;
+  userId: string;
+  /** JSON, the service's own (how the first factor was made, a pending action). */
+  context: string;
+  expiresAt: number;
+  usedAt: number | null;
+  failures: number;
+}
+
+/** A user's identity at another provider. */
+export interface IdentityRecord {
+  id: string;
+  userId: string;
+  provider: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  emailVerified: boolean;
+  createdAt: number;
+}
+
+/** An identity (issuer, subject) that already belongs to a user, raised by `addIdentity`. */
+export class IdentityTakenError extends Error {
+  override readonly name = "IdentityTakenError";
 }
 
 /** A limiter's shape: at most `points` events per key in any `durationSeconds`. */
@@ -297,4 +362,66 @@ export interface Storage {
   retryMail(id: string, nextAttemptAt: number, error: string): Promise<void>;
   /** Ends a mail's life: sent (or nothing to send), or failed for good. Its bodies are cleared. */
   finishMail(id: string, outcome: { sentAt: number } | { failedAt: number; error: string }): Promise<void>;
+
+  /** Records a re-authentication on a live session: its `auth_time` and `amr` from now on. Returns false when the session has ended. */
+  reauthenticateSession(sessionId: string, authTime: number, amr: readonly string[]): Promise<boolean>;
+
+  addPasskey(passkey: PasskeyRecord): Promise<void>;
+  findPasskey(id: string): Promise<PasskeyRecord | undefined>;
+  listPasskeys(userId: string): Promise<PasskeyRecord[]>;
+  /** Records a sign-in with a passkey: its new counter and when. */
+  usePasskey(id: string, counter: number, now: number): Promise<void>;
+  /** Removes one of the user's passkeys; false when the user has no such passkey. */
+  removePasskey(userId: string, id: string): Promise<boolean>;
+  /** Stores a WebAuthn challenge. */
+  saveChallenge(challenge: {
+    id: string;
+    purpose: ChallengePurpose;
+    userId: string | null;
+    challenge: string;
+    expiresAt: number;
+  }): Promise<void>;
+  /** Uses a challenge of `purpose`, once (a conditional UPDATE), before it expires. */
+  useChallenge(id: string, purpose: ChallengePurpose, now: number): Promise<{ challenge: string; userId: string | null } | undefined>;
+
+  /** Stores a pending TOTP factor, replacing a pending one; never an enabled one (returns false then). */
+  savePendingTotp(totp: TotpRecord): Promise<boolean>;
+  findTotp(userId: string): Promise<TotpRecord | undefined>;
+  /**
+   * Accepts a TOTP time step: one conditional UPDATE that succeeds only for a step later than
+   * the last accepted one (no replay), resets the failure count and, with `enable`, enables a
+   * pending factor. Of concurrent calls with one step, exactly one succeeds.
+   */
+  acceptTotpStep(userId: string, step: number, now: number, enable: boolean): Promise<boolean>;
+  /** Counts a wrong TOTP code; returns the consecutive failures. */
+  countTotpFailure(userId: string): Promise<number>;
+  deleteTotp(userId: string): Promise<void>;
+  /** Replaces a user's recovery codes (hashes) in one transaction. */
+  replaceRecoveryCodes(userId: string, codeHashes: readonly string[]): Promise<void>;
+  /** Uses a recovery code once (a conditional UPDATE); false for a wrong or used one. */
+  useRecoveryCode(userId: string, codeHash: string, now: number): Promise<boolean>;
+  countRecoveryCodes(userId: string): Promise<number>;
+  deleteRecoveryCodes(userId: string): Promise<void>;
+
+  createMfaToken(token: MfaTokenRecord): Promise<void>;
+  /** An `mfaToken` still usable at `now`: unused, unexpired, fewer than `maxFailures` wrong codes. */
+  findMfaToken(id: string, now: number, maxFailures: number): Promise<MfaTokenRecord | undefined>;
+  /** Uses it once: a conditional UPDATE; of concurrent calls exactly one gets the token. */
+  useMfaToken(id: string, now: number, maxFailures: number): Promise<MfaTokenRecord | undefined>;
+  /** Counts a wrong code against it; returns its failures. */
+  countMfaTokenFailure(id: string): Promise<number>;
+
+  findIdentity(issuer: string, subject: string): Promise<IdentityRecord | undefined>;
+  listIdentities(userId: string): Promise<IdentityRecord[]>;
+  /** Links an identity; throws `IdentityTakenError` when (issuer, subject) belongs to a user already. */
+  addIdentity(identity: IdentityRecord): Promise<void>;
+  /** Unlinks one of the user's identities; false when the user has no such identity. */
+  removeIdentity(userId: string, id: string): Promise<boolean>;
+  /**
+   * Takes an account whose address was never verified away from whoever made it, for the
+   * address's proven owner (pre-account takeover): in one transaction every session is revoked
+   * (and recorded for the feed), the password cleared and the stamp grown, passkeys, second
+   * factors, links and pending sign-in steps deleted, and the address marked verified.
+   */
+  reclaimUnverifiedAccount(userId: string, now: number): Promise<UserRecord>;
 }

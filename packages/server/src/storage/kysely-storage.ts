@@ -1,10 +1,16 @@
+import { randomUUID } from "node:crypto";
 import type { CompiledQuery, Kysely, QueryResult, Selectable, UpdateQueryBuilder, UpdateResult } from "kysely";
 import { compileOnce } from "./compiled-query.js";
 import {
+  type ChallengePurpose,
   EmailTakenError,
+  type IdentityRecord,
+  IdentityTakenError,
   type LinkPurpose,
   type LinkTokenRecord,
+  type MfaTokenRecord,
   type OutboxMail,
+  type PasskeyRecord,
   type PasswordReplacement,
   type PruneResult,
   type RetiredSecret,
@@ -14,10 +20,22 @@ import {
   type SessionRecord,
   type SigningKeyRecord,
   type Storage,
+  type TotpRecord,
   type UserRecord,
 } from "./contract.js";
 import { migrateToLatest, pingDatabase } from "./migrations.js";
-import type { Database, LinkTokensTable, MailOutboxTable, SessionsTable, SigningKeysTable, UsersTable } from "./schema.js";
+import type {
+  Database,
+  IdentitiesTable,
+  LinkTokensTable,
+  MailOutboxTable,
+  MfaTokensTable,
+  PasskeysTable,
+  SessionsTable,
+  SigningKeysTable,
+  TotpFactorsTable,
+  UsersTable,
+} from "./schema.js";
 import type { DirectQuery } from "./sqlite-direct.js";
 
 /** Unique-constraint violation on SQLite (better-sqlite3) or PostgreSQL (pg, SQLSTATE 23505). */
@@ -107,6 +125,65 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
     revokedAt: numOrNull(row.revoked_at),
     revokedReason: row.revoked_reason,
     recentlyRetired: parseRetired(row.recently_retired),
+    authTime: numOrNull(row.auth_time),
+    amr: parseAmr(row.amr),
+  };
+}
+
+/** A session's `amr` as stored (JSON); sessions from before the column signed in with a password. */
+function parseAmr(text: string | null): string[] {
+  if (!text) return ["pwd"];
+  const parsed: unknown = JSON.parse(text);
+  return Array.isArray(parsed) && parsed.every((v) => typeof v === "string") ? parsed : ["pwd"];
+}
+
+function toPasskey(row: Selectable<PasskeysTable>): PasskeyRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    name: row.name,
+    publicKey: row.public_key,
+    counter: num(row.counter),
+    transports: row.transports ? (JSON.parse(row.transports) as string[]) : [],
+    deviceType: row.device_type === "multiDevice" ? "multiDevice" : "singleDevice",
+    backedUp: num(row.backed_up) === 1,
+    createdAt: num(row.created_at),
+    lastUsedAt: numOrNull(row.last_used_at),
+  };
+}
+
+function toTotp(row: Selectable<TotpFactorsTable>): TotpRecord {
+  return {
+    userId: row.user_id,
+    secretSealed: row.secret_sealed,
+    enabledAt: numOrNull(row.enabled_at),
+    lastStep: numOrNull(row.last_step),
+    failures: num(row.failures),
+    createdAt: num(row.created_at),
+  };
+}
+
+function toIdentity(row: Selectable<IdentitiesTable>): IdentityRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    provider: row.provider,
+    issuer: row.issuer,
+    subject: row.subject,
+    email: row.email,
+    emailVerified: num(row.email_verified) === 1,
+    createdAt: num(row.created_at),
+  };
+}
+
+function toMfaToken(row: Selectable<MfaTokensTable>): MfaTokenRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    context: row.context,
+    expiresAt: num(row.expires_at),
+    usedAt: numOrNull(row.used_at),
+    failures: num(row.failures),
   };
 }
 
@@ -332,6 +409,8 @@ export class KyselyStorage implements Storage {
         revoked_at: session.revokedAt,
         revoked_reason: session.revokedReason,
         recently_retired: formatRetired(session.recentlyRetired),
+        auth_time: session.authTime,
+        amr: JSON.stringify(session.amr),
       })
       .execute();
   }
@@ -739,5 +818,281 @@ export class KyselyStorage implements Storage {
       )
       .where("id", "=", id)
       .execute();
+  }
+
+  async reauthenticateSession(sessionId: string, authTime: number, amr: readonly string[]): Promise<boolean> {
+    const result = await this.db
+      .updateTable("sessions")
+      .set({ auth_time: authTime, amr: JSON.stringify(amr) })
+      .where("id", "=", sessionId)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async addPasskey(passkey: PasskeyRecord): Promise<void> {
+    await this.db
+      .insertInto("passkeys")
+      .values({
+        id: passkey.id,
+        user_id: passkey.userId,
+        name: passkey.name,
+        public_key: passkey.publicKey,
+        counter: passkey.counter,
+        transports: JSON.stringify(passkey.transports),
+        device_type: passkey.deviceType,
+        backed_up: passkey.backedUp ? 1 : 0,
+        created_at: passkey.createdAt,
+        last_used_at: passkey.lastUsedAt,
+      })
+      .execute();
+  }
+
+  async findPasskey(id: string): Promise<PasskeyRecord | undefined> {
+    const row = await this.db.selectFrom("passkeys").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && toPasskey(row);
+  }
+
+  async listPasskeys(userId: string): Promise<PasskeyRecord[]> {
+    const rows = await this.db.selectFrom("passkeys").selectAll().where("user_id", "=", userId).orderBy("created_at").execute();
+    return rows.map(toPasskey);
+  }
+
+  async usePasskey(id: string, counter: number, now: number): Promise<void> {
+    await this.db.updateTable("passkeys").set({ counter, last_used_at: now }).where("id", "=", id).execute();
+  }
+
+  async removePasskey(userId: string, id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom("passkeys").where("id", "=", id).where("user_id", "=", userId).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  async saveChallenge(challenge: {
+    id: string;
+    purpose: ChallengePurpose;
+    userId: string | null;
+    challenge: string;
+    expiresAt: number;
+  }): Promise<void> {
+    await this.db
+      .insertInto("webauthn_challenges")
+      .values({
+        id: challenge.id,
+        purpose: challenge.purpose,
+        user_id: challenge.userId,
+        challenge: challenge.challenge,
+        expires_at: challenge.expiresAt,
+      })
+      .execute();
+  }
+
+  async useChallenge(
+    id: string,
+    purpose: ChallengePurpose,
+    now: number,
+  ): Promise<{ challenge: string; userId: string | null } | undefined> {
+    const row = await this.db
+      .updateTable("webauthn_challenges")
+      .set({ used_at: now })
+      .where("id", "=", id)
+      .where("purpose", "=", purpose)
+      .where("used_at", "is", null)
+      .where("expires_at", ">", now)
+      .returning(["challenge", "user_id"])
+      .executeTakeFirst();
+    return row && { challenge: row.challenge, userId: row.user_id };
+  }
+
+  async savePendingTotp(totp: TotpRecord): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom("totp_factors").select("enabled_at").where("user_id", "=", totp.userId).executeTakeFirst();
+      if (existing && existing.enabled_at !== null) return false;
+      await trx.deleteFrom("totp_factors").where("user_id", "=", totp.userId).execute();
+      await trx
+        .insertInto("totp_factors")
+        .values({
+          user_id: totp.userId,
+          secret_sealed: totp.secretSealed,
+          enabled_at: null,
+          last_step: null,
+          failures: 0,
+          created_at: totp.createdAt,
+        })
+        .execute();
+      return true;
+    });
+  }
+
+  async findTotp(userId: string): Promise<TotpRecord | undefined> {
+    const row = await this.db.selectFrom("totp_factors").selectAll().where("user_id", "=", userId).executeTakeFirst();
+    return row && toTotp(row);
+  }
+
+  async acceptTotpStep(userId: string, step: number, now: number, enable: boolean): Promise<boolean> {
+    let query = this.db
+      .updateTable("totp_factors")
+      .set((eb) => ({ last_step: step, failures: 0, enabled_at: enable ? now : eb.ref("enabled_at") }))
+      .where("user_id", "=", userId)
+      .where((w) => w.or([w("last_step", "is", null), w("last_step", "<", step)]));
+    query = enable ? query.where("enabled_at", "is", null) : query.where("enabled_at", "is not", null);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async countTotpFailure(userId: string): Promise<number> {
+    const row = await this.db
+      .updateTable("totp_factors")
+      .set((eb) => ({ failures: eb("failures", "+", 1) }))
+      .where("user_id", "=", userId)
+      .returning("failures")
+      .executeTakeFirst();
+    return row ? num(row.failures) : 0;
+  }
+
+  async deleteTotp(userId: string): Promise<void> {
+    await this.db.deleteFrom("totp_factors").where("user_id", "=", userId).execute();
+  }
+
+  async replaceRecoveryCodes(userId: string, codeHashes: readonly string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+      if (codeHashes.length > 0) {
+        await trx
+          .insertInto("recovery_codes")
+          .values(codeHashes.map((hash) => ({ id: randomUUID(), user_id: userId, code_hash: hash, used_at: null })))
+          .execute();
+      }
+    });
+  }
+
+  async useRecoveryCode(userId: string, codeHash: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable("recovery_codes")
+      .set({ used_at: now })
+      .where("user_id", "=", userId)
+      .where("code_hash", "=", codeHash)
+      .where("used_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) >= 1;
+  }
+
+  async countRecoveryCodes(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("recovery_codes")
+      .select((eb) => eb.fn.countAll<number | string>().as("count"))
+      .where("user_id", "=", userId)
+      .where("used_at", "is", null)
+      .executeTakeFirst();
+    return row ? num(row.count) : 0;
+  }
+
+  async deleteRecoveryCodes(userId: string): Promise<void> {
+    await this.db.deleteFrom("recovery_codes").where("user_id", "=", userId).execute();
+  }
+
+  async createMfaToken(token: MfaTokenRecord): Promise<void> {
+    await this.db
+      .insertInto("mfa_tokens")
+      .values({
+        id: token.id,
+        user_id: token.userId,
+        context: token.context,
+        expires_at: token.expiresAt,
+        used_at: token.usedAt,
+        failures: token.failures,
+      })
+      .execute();
+  }
+
+  async findMfaToken(id: string, now: number, maxFailures: number): Promise<MfaTokenRecord | undefined> {
+    const row = await this.db
+      .selectFrom("mfa_tokens")
+      .selectAll()
+      .where("id", "=", id)
+      .where("used_at", "is", null)
+      .where("expires_at", ">", now)
+      .where("failures", "<", maxFailures)
+      .executeTakeFirst();
+    return row && toMfaToken(row);
+  }
+
+  async useMfaToken(id: string, now: number, maxFailures: number): Promise<MfaTokenRecord | undefined> {
+    const row = await this.db
+      .updateTable("mfa_tokens")
+      .set({ used_at: now })
+      .where("id", "=", id)
+      .where("used_at", "is", null)
+      .where("expires_at", ">", now)
+      .where("failures", "<", maxFailures)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toMfaToken(row);
+  }
+
+  async countMfaTokenFailure(id: string): Promise<number> {
+    const row = await this.db
+      .updateTable("mfa_tokens")
+      .set((eb) => ({ failures: eb("failures", "+", 1) }))
+      .where("id", "=", id)
+      .returning("failures")
+      .executeTakeFirst();
+    return row ? num(row.failures) : 0;
+  }
+
+  async findIdentity(issuer: string, subject: string): Promise<IdentityRecord | undefined> {
+    const row = await this.db
+      .selectFrom("identities")
+      .selectAll()
+      .where("issuer", "=", issuer)
+      .where("subject", "=", subject)
+      .executeTakeFirst();
+    return row && toIdentity(row);
+  }
+
+  async listIdentities(userId: string): Promise<IdentityRecord[]> {
+    const rows = await this.db.selectFrom("identities").selectAll().where("user_id", "=", userId).orderBy("created_at").execute();
+    return rows.map(toIdentity);
+  }
+
+  async addIdentity(identity: IdentityRecord): Promise<void> {
+    try {
+      await this.db
+        .insertInto("identities")
+        .values({
+          id: identity.id,
+          user_id: identity.userId,
+          provider: identity.provider,
+          issuer: identity.issuer,
+          subject: identity.subject,
+          email: identity.email,
+          email_verified: identity.emailVerified ? 1 : 0,
+          created_at: identity.createdAt,
+        })
+        .execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new IdentityTakenError("identity already linked");
+      throw error;
+    }
+  }
+
+  async removeIdentity(userId: string, id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom("identities").where("id", "=", id).where("user_id", "=", userId).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  reclaimUnverifiedAccount(userId: string, now: number): Promise<UserRecord> {
+    return this.db.transaction().execute(async (trx) => {
+      await revokeIn(trx, "account_reclaimed", now, (q) => q.where("user_id", "=", userId));
+      for (const table of ["passkeys", "totp_factors", "recovery_codes", "mfa_tokens", "link_tokens"] as const) {
+        await trx.deleteFrom(table).where("user_id", "=", userId).execute();
+      }
+      const row = await trx
+        .updateTable("users")
+        .set((eb) => ({ password_hash: "", email_verified_at: now, updated_at: now, security_stamp: eb("security_stamp", "+", 1) }))
+        .where("id", "=", userId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toUser(row);
+    });
   }
 }

@@ -118,6 +118,80 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex("mail_outbox_due").on("mail_outbox").columns(["sent_at", "failed_at", "next_attempt_at"]).execute();
     },
   },
+  "0005_passkeys_mfa": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("sessions").addColumn("auth_time", "bigint").execute();
+      await db.schema.alterTable("sessions").addColumn("amr", "text").execute();
+      await db.schema
+        .createTable("passkeys")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("public_key", "text", (c) => c.notNull())
+        .addColumn("counter", "bigint", (c) => c.notNull())
+        .addColumn("transports", "text")
+        .addColumn("device_type", "text", (c) => c.notNull())
+        .addColumn("backed_up", "integer", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("last_used_at", "bigint")
+        .execute();
+      await db.schema.createIndex("passkeys_user_id").on("passkeys").column("user_id").execute();
+      await db.schema
+        .createTable("webauthn_challenges")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("purpose", "text", (c) => c.notNull())
+        .addColumn("user_id", "text")
+        .addColumn("challenge", "text", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("used_at", "bigint")
+        .execute();
+      await db.schema.createIndex("webauthn_challenges_expires_at").on("webauthn_challenges").column("expires_at").execute();
+      await db.schema
+        .createTable("totp_factors")
+        .addColumn("user_id", "text", (c) => c.primaryKey().references("users.id").onDelete("cascade"))
+        .addColumn("secret_sealed", "text", (c) => c.notNull())
+        .addColumn("enabled_at", "bigint")
+        .addColumn("last_step", "bigint")
+        .addColumn("failures", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("recovery_codes")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("code_hash", "text", (c) => c.notNull())
+        .addColumn("used_at", "bigint")
+        .execute();
+      await db.schema.createIndex("recovery_codes_user_id").on("recovery_codes").column("user_id").execute();
+      await db.schema
+        .createTable("mfa_tokens")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("context", "text", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("used_at", "bigint")
+        .addColumn("failures", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex("mfa_tokens_expires_at").on("mfa_tokens").column("expires_at").execute();
+    },
+  },
+  "0006_identities": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("identities")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("provider", "text", (c) => c.notNull())
+        .addColumn("issuer", "text", (c) => c.notNull())
+        .addColumn("subject", "text", (c) => c.notNull())
+        .addColumn("email", "text")
+        .addColumn("email_verified", "integer", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addUniqueConstraint("identities_issuer_subject", ["issuer", "subject"])
+        .execute();
+      await db.schema.createIndex("identities_user_id").on("identities").column("user_id").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

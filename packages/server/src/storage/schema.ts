@@ -38,6 +38,10 @@ export interface SessionsTable {
   revoked_reason: string | null;
   /** Secrets retired within the reuse grace: JSON `[[hash, retiredAt], …]`, oldest first; `null` when none. */
   recently_retired: string | null;
+  /** The last sign-in or re-authentication (`auth_time`); `null`: the session's start. */
+  auth_time: number | null;
+  /** How that sign-in was made, RFC 8176 values as JSON (`["pwd","otp","mfa"]`); `null`: `["pwd"]`. */
+  amr: string | null;
 }
 
 export interface RevocationsTable {
@@ -98,6 +102,79 @@ export interface MailOutboxTable {
   last_error: string | null;
 }
 
+/** A WebAuthn credential (passkey) of a user. */
+export interface PasskeysTable {
+  /** The credential id, base64url. */
+  id: string;
+  user_id: string;
+  name: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** JSON array of transports (`internal`, `hybrid`, …). */
+  transports: string | null;
+  /** `singleDevice` or `multiDevice` (synced). */
+  device_type: string;
+  backed_up: number;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A WebAuthn challenge kept on the server: single-use, short-lived, bound to its purpose (and user). */
+export interface WebauthnChallengesTable {
+  id: string;
+  purpose: string;
+  user_id: string | null;
+  challenge: string;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** A user's TOTP factor: pending until enabled; the secret sealed under HUSH_SECRET. */
+export interface TotpFactorsTable {
+  user_id: string;
+  secret_sealed: string;
+  enabled_at: number | null;
+  /** The last time step accepted: a code of it or an earlier step is a replay. */
+  last_step: number | null;
+  /** Consecutive wrong codes; at 100 only recovery codes work until the user re-enrols. */
+  failures: number;
+  created_at: number;
+}
+
+/** Single-use recovery codes, stored hashed. */
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: number | null;
+}
+
+/** The `mfaToken` between a first factor and the second: single-use, five minutes, five wrong codes. */
+export interface MfaTokensTable {
+  /** SHA-256 of the token, base64url. */
+  id: string;
+  user_id: string;
+  /** JSON: how the first factor was made, and what to do once the second is proven (a pending reset). */
+  context: string;
+  expires_at: number;
+  used_at: number | null;
+  failures: number;
+}
+
+/** A sign-in identity at another provider, keyed by (issuer, subject) — never by email. */
+export interface IdentitiesTable {
+  id: string;
+  user_id: string;
+  /** The configured provider's name (`google`, `demo` …). */
+  provider: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  email_verified: number;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -105,4 +182,10 @@ export interface Database {
   signing_keys: SigningKeysTable;
   link_tokens: LinkTokensTable;
   mail_outbox: MailOutboxTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
+  totp_factors: TotpFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  mfa_tokens: MfaTokensTable;
+  identities: IdentitiesTable;
 }

@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { EmailTakenError, type LinkPurpose, type LinkTokenRecord, type SessionRecord, type Storage, type UserRecord } from "./contract.js";
+import {
+  EmailTakenError,
+  IdentityTakenError,
+  type LinkPurpose,
+  type LinkTokenRecord,
+  type SessionRecord,
+  type Storage,
+  type UserRecord,
+} from "./contract.js";
 
 /**
  * The storage contract's conformance suite. Every database runs it, from one body:
@@ -34,6 +42,8 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
     revokedAt: null,
     revokedReason: null,
     recentlyRetired: [],
+    authTime: null,
+    amr: ["pwd"],
   });
 
   describe(`storage contract on ${name}`, () => {
@@ -393,6 +403,91 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
         expect(again).not.toContain(second);
         expect(again).not.toContain(third);
         expect(again).toHaveLength(4);
+      }),
+    );
+
+    it(
+      "keeps WebAuthn challenges single-use and bound to their purpose",
+      withStorage(async (storage) => {
+        const id = randomUUID();
+        await storage.saveChallenge({ id, purpose: "login", userId: null, challenge: id, expiresAt: 2_000 });
+        expect(await storage.useChallenge(id, "register", 1_000)).toBeUndefined();
+        const uses = await Promise.all([0, 1, 2].map(() => storage.useChallenge(id, "login", 1_000)));
+        expect(uses.filter(Boolean)).toHaveLength(1);
+        const late = randomUUID();
+        await storage.saveChallenge({ id: late, purpose: "login", userId: null, challenge: late, expiresAt: 2_000 });
+        expect(await storage.useChallenge(late, "login", 2_000)).toBeUndefined();
+      }),
+    );
+
+    it(
+      "accepts each TOTP step once, enables only a pending factor, and uses recovery codes once",
+      withStorage(async (storage) => {
+        const u = user();
+        await storage.createUser(u);
+        const totp = { userId: u.id, secretSealed: "sealed", enabledAt: null, lastStep: null, failures: 0, createdAt: 1 };
+        expect(await storage.savePendingTotp(totp)).toBe(true);
+        expect(await storage.acceptTotpStep(u.id, 10, 5, false)).toBe(false);
+        const enables = await Promise.all([0, 1].map(() => storage.acceptTotpStep(u.id, 10, 5, true)));
+        expect(enables.filter(Boolean)).toHaveLength(1);
+        expect(await storage.savePendingTotp(totp)).toBe(false);
+        expect(await storage.acceptTotpStep(u.id, 10, 6, false)).toBe(false);
+        expect(await storage.acceptTotpStep(u.id, 9, 6, false)).toBe(false);
+        expect(await storage.acceptTotpStep(u.id, 11, 6, false)).toBe(true);
+        expect(await storage.countTotpFailure(u.id)).toBe(1);
+        expect(await storage.countTotpFailure(u.id)).toBe(2);
+        await storage.replaceRecoveryCodes(u.id, ["a", "b"]);
+        expect(await storage.countRecoveryCodes(u.id)).toBe(2);
+        const uses = await Promise.all([0, 1].map(() => storage.useRecoveryCode(u.id, "a", 7)));
+        expect(uses.filter(Boolean)).toHaveLength(1);
+        expect(await storage.countRecoveryCodes(u.id)).toBe(1);
+        await storage.replaceRecoveryCodes(u.id, ["c"]);
+        expect(await storage.useRecoveryCode(u.id, "b", 8)).toBe(false);
+      }),
+    );
+
+    it(
+      "uses an mfaToken once, and not past its failures or lifetime",
+      withStorage(async (storage) => {
+        const u = user();
+        await storage.createUser(u);
+        const token = (id: string) => ({ id, userId: u.id, context: "{}", expiresAt: 1_000, usedAt: null, failures: 0 });
+        await storage.createMfaToken(token("a"));
+        const uses = await Promise.all([0, 1, 2].map(() => storage.useMfaToken("a", 500, 5)));
+        expect(uses.filter(Boolean)).toHaveLength(1);
+        await storage.createMfaToken(token("b"));
+        for (let i = 1; i <= 5; i++) expect(await storage.countMfaTokenFailure("b")).toBe(i);
+        expect(await storage.findMfaToken("b", 500, 5)).toBeUndefined();
+        await storage.createMfaToken(token("c"));
+        expect(await storage.useMfaToken("c", 1_000, 5)).toBeUndefined();
+      }),
+    );
+
+    it(
+      "keys identities by issuer and subject, and reclaims an unverified account for its address's owner",
+      withStorage(async (storage) => {
+        const u = user();
+        await storage.createUser(u);
+        const identity = {
+          id: randomUUID(),
+          userId: u.id,
+          provider: "demo",
+          issuer: "https://idp.example",
+          subject: "s1",
+          email: u.email,
+          emailVerified: true,
+          createdAt: 1,
+        };
+        await storage.addIdentity(identity);
+        await expect(storage.addIdentity({ ...identity, id: randomUUID() })).rejects.toBeInstanceOf(IdentityTakenError);
+        expect((await storage.findIdentity("https://idp.example", "s1"))?.userId).toBe(u.id);
+        const live = session(u.id);
+        await storage.createSession(live);
+        const reclaimed = await storage.reclaimUnverifiedAccount(u.id, 1_700_000_002_000);
+        expect(reclaimed).toMatchObject({ passwordHash: "", emailVerifiedAt: 1_700_000_002_000, securityStamp: 1 });
+        expect((await storage.findSessionWithUser(live.id))?.session.revokedAt).toBe(1_700_000_002_000);
+        expect(await storage.removeIdentity(u.id, identity.id)).toBe(true);
+        expect(await storage.listIdentities(u.id)).toEqual([]);
       }),
     );
   });

@@ -21,6 +21,7 @@ const REGISTERED_CLAIMS = new Set([
   "auth_time",
   "sst",
   "email_verified",
+  "amr",
 ]);
 
 /** Leeway for `exp`/`iat` when the server checks its own tokens, in seconds. */
@@ -46,7 +47,7 @@ export class AccessTokens {
   /** Signs an access token for a user's session, with any claims the application's hook adds. */
   async issue(
     user: { id: string; email: string; securityStamp: number; emailVerifiedAt: number | null },
-    session: { sessionId: string; authTime: number },
+    session: { sessionId: string; authTime: number; amr: readonly string[] },
     now: number,
   ): Promise<IssuedAccessToken> {
     const key = this.keys.signingKey(now);
@@ -68,6 +69,7 @@ export class AccessTokens {
       sid: session.sessionId,
       client_id: DEFAULT_CLIENT_ID,
       auth_time: Math.floor(session.authTime / 1000),
+      amr: [...session.amr],
       sst: user.securityStamp,
       email_verified: user.emailVerifiedAt !== null,
     };

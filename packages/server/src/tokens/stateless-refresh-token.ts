@@ -13,6 +13,8 @@ export interface StatelessRefreshClaims {
   /** The user's security stamp when the token was signed. */
   stamp: number;
   exp: number;
+  /** How the user signed in (RFC 8176); absent in tokens from before it was recorded: `["pwd"]`. */
+  amr?: string[];
 }
 
 export type StatelessVerdict =
@@ -82,7 +84,7 @@ export class StatelessRefreshTokens {
         requiredClaims: ["sub", "sid", "exp", "auth_time"],
         currentDate: new Date(now),
       });
-      const { sub, sid, auth_time, stamp: claimed, exp } = payload as Record<string, unknown>;
+      const { sub, sid, auth_time, stamp: claimed, exp, amr } = payload as Record<string, unknown>;
       if (
         typeof sub !== "string" ||
         typeof sid !== "string" ||
@@ -92,7 +94,8 @@ export class StatelessRefreshTokens {
       ) {
         return undefined;
       }
-      return { sub, sid, auth_time, stamp, exp };
+      const methods = Array.isArray(amr) && amr.every((v) => typeof v === "string") ? (amr as string[]) : ["pwd"];
+      return { sub, sid, auth_time, stamp, exp, amr: methods };
     } catch {
       return undefined;
     }
