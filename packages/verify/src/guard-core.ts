@@ -1,6 +1,13 @@
 import { type AccessTokenClaims, type ErrorBody, parseBearer } from "@hush/protocol";
-import type { Verifier } from "./create-verifier.js";
 import { isTokenError } from "./token-error.js";
+
+/**
+ * What a guard needs of a verifier: `verify(token)`, and `verifyNow` when it has one (Node's
+ * `@hush/verify` does; `@hush/verify/edge` does not, and its guards then await `verify`).
+ */
+export type GuardVerifier = ((token: string) => Promise<Readonly<AccessTokenClaims>>) & {
+  verifyNow?: (token: string) => Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>>;
+};
 
 /**
  * Options every guard takes. A request is judged in this order, and the first failure answers:
@@ -138,11 +145,12 @@ function rejected(error: unknown, options: GuardOptions): GuardResult {
 /**
  * The whole decision of every guard: read the bearer token (only from `Authorization`, never
  * a URL), verify it, check scopes, then step-up (`GuardOptions` has the order). Adapters only
- * translate the result. Synchronous whenever the verifier can answer at once (a cached token,
- * a known key), so guards add no promise round trip to most requests.
+ * translate the result. Synchronous whenever the verifier can answer at once (Node's
+ * `verifyNow`: a cached token, a known key), so guards add no promise round trip to most
+ * requests; with a verifier that has no `verifyNow` (the edge entry's) it awaits `verify`.
  */
 export function authenticateNow(
-  verify: Verifier,
+  verify: GuardVerifier,
   authorization: string | undefined,
   options: GuardOptions = NO_OPTIONS,
 ): GuardResult | Promise<GuardResult> {
@@ -152,7 +160,7 @@ export function authenticateNow(
   if (!token) return refuse(401, "invalid_token", "The Authorization header is not a bearer token.", bearerChallenge("invalid_token"));
   let verified: Readonly<AccessTokenClaims> | Promise<Readonly<AccessTokenClaims>>;
   try {
-    verified = verify.verifyNow(token);
+    verified = verify.verifyNow ? verify.verifyNow(token) : verify(token);
   } catch (error) {
     return rejected(error, options);
   }
@@ -167,7 +175,7 @@ export function authenticateNow(
 
 /** `authenticateNow`, always as a promise. */
 export async function authenticate(
-  verify: Verifier,
+  verify: GuardVerifier,
   authorization: string | undefined,
   options: GuardOptions = NO_OPTIONS,
 ): Promise<GuardResult> {

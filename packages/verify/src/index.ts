@@ -1,10 +1,10 @@
 export type { AccessTokenClaims } from "@hush/protocol";
 export { MAX_TOKEN_LENGTH, SIGNING_ALGORITHMS as ALGORITHMS } from "@hush/protocol";
-export type { Algorithm } from "./algorithms.js";
-export type { Verifier, VerifierOptions } from "./create-verifier.js";
+export type { TokenVerifier, Verifier, VerifierOptions } from "./create-verifier.js";
 export { createVerifier } from "./create-verifier.js";
-export type { GuardErrorBody, GuardOptions, GuardResult } from "./guard-core.js";
+export type { GuardErrorBody, GuardOptions, GuardResult, GuardVerifier } from "./guard-core.js";
 export { authenticate, authenticateNow, bearerChallenge, checkGuardOptions } from "./guard-core.js";
-export type { RevocationOptions } from "./revocation-list.js";
+export type { Algorithm } from "./jwk.js";
+export type { RevocationOptions, RevocationStatus } from "./revocation-list.js";
 export type { TokenErrorCode } from "./token-error.js";
 export { isTokenError, TokenError } from "./token-error.js";

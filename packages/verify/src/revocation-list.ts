@@ -1,8 +1,8 @@
 import { REVOCATION_LIST_TYPE } from "@hush/protocol";
-import type { BoundKey } from "./algorithms.js";
-import { verifySignature } from "./algorithms.js";
-import { parseCompact } from "./compact.js";
+import { type Base64urlDecoder, parseCompact } from "./compact.js";
+import type { BoundKey } from "./jwk.js";
 import type { KeySource } from "./key-source.js";
+import { SharedFetch, settleBound } from "./settle.js";
 import { TokenError } from "./token-error.js";
 
 /** Default `maxListBytes`: 32 MiB, room for about 450,000 revoked sessions (100,000 take about 6.9 MB). */
@@ -59,8 +59,8 @@ export interface RevocationStatus {
   readonly staleRejections: number;
 }
 
-/** Resolved options of a `RevocationList`. */
-export interface RevocationSettings {
+/** Resolved options of a `RevocationList`, and the runtime's crypto. */
+export interface RevocationSettings<K = unknown> {
   pollSeconds: number;
   maxListBytes: number;
   maxStaleSeconds: number;
@@ -69,6 +69,9 @@ export interface RevocationSettings {
   fetch: typeof fetch;
   now: () => number;
   onWarning: (message: string) => void;
+  /** The runtime's signature check (synchronous on Node, a promise with WebCrypto). */
+  verifySignature: (key: BoundKey<K>, signingInput: string, signature: Uint8Array) => boolean | Promise<boolean>;
+  decode: Base64urlDecoder;
 }
 
 interface VerifiedList {
@@ -91,14 +94,22 @@ class OlderListError extends Error {}
  * older than the one held is refused outright. A feed that fails leaves the last good list in
  * force, says so once per outage through `onWarning`, and past `maxStaleSeconds` does what
  * `whenStale` says.
+ *
+ * Polls are started by `start()` (a timer: Node) or by `pollIfDue()` on each verification
+ * (runtimes whose isolates may not keep timers or do I/O outside a request: the edge entry).
  */
-export class RevocationList {
+export class RevocationList<K = unknown> {
   private readonly revoked = new Map<string, number>();
   private held: { iat: number; exp: number; etag: string | undefined } | undefined;
   /** Set when a delta could not be applied: the next poll asks for the full list. */
   private needFull = false;
-  private timer: NodeJS.Timeout | undefined;
-  private inflight: Promise<void> | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+  private lastPollStartedAt = Number.NEGATIVE_INFINITY;
+  private started = false;
+  /** The first poll started by `pollIfDue`, until it has settled. */
+  private first: Promise<void> | undefined;
+  private readonly inflight: SharedFetch;
   private failing = false;
   private staleWarned = false;
   private sizeWarned = false;
@@ -107,17 +118,16 @@ export class RevocationList {
   private readonly counts = { fullLists: 0, deltas: 0, notModified: 0, failures: 0, refusedOlder: 0, staleRejections: 0 };
   /** A live, read-only view of the list's state. */
   readonly status: RevocationStatus;
-  /** Resolves after the first poll, successful or not. */
-  readonly ready: Promise<void>;
 
   constructor(
     private readonly url: string,
     private readonly issuer: string,
-    private readonly keys: KeySource,
-    private readonly settings: RevocationSettings,
+    private readonly keys: KeySource<K>,
+    private readonly settings: RevocationSettings<K>,
   ) {
     this.lastFreshAt = settings.now();
     this.maxStaleMs = settings.maxStaleSeconds * 1000;
+    this.inflight = new SharedFetch(settleBound(settings.timeoutMs), `the revocation feed poll of ${url}`);
     const list = this;
     const counts = this.counts;
     this.status = Object.freeze({
@@ -152,9 +162,40 @@ export class RevocationList {
         return counts.staleRejections;
       },
     });
-    this.ready = this.poll();
-    this.timer = setInterval(() => void this.poll(), settings.pollSeconds * 1000);
-    this.timer.unref();
+  }
+
+  /**
+   * Polls now and then every `pollSeconds` on a timer that does not keep the process alive.
+   * Resolves after the first poll, successful or not.
+   */
+  start(): Promise<void> {
+    const first = this.pollIfDue() ?? Promise.resolve();
+    this.timer ??= setInterval(() => void this.poll(), this.settings.pollSeconds * 1000);
+    (this.timer as { unref?: () => void }).unref?.();
+    return first;
+  }
+
+  /**
+   * Starts a poll when none has started for `pollSeconds` (nor ever); no timer, no I/O
+   * otherwise. Returns the first poll while it is still under way, for the caller to wait on:
+   * a verifier then never answers from before its first list (nor waits for it longer than
+   * `fetchTimeoutMs` + 1 s, see `settle.ts`). Later polls run in the background.
+   */
+  pollIfDue(): Promise<void> | undefined {
+    if (this.stopped) return undefined;
+    const now = this.settings.now();
+    if (now - this.lastPollStartedAt >= this.settings.pollSeconds * 1000) {
+      this.lastPollStartedAt = now;
+      const poll = this.poll();
+      if (!this.started) {
+        this.started = true;
+        this.first = poll;
+        void poll.then(() => {
+          this.first = undefined;
+        });
+      }
+    }
+    return this.first;
   }
 
   /**
@@ -176,15 +217,17 @@ export class RevocationList {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 
-  /** Fetches and applies the feed once (concurrent callers share one request). Never throws. */
+  /**
+   * Fetches and applies the feed once (concurrent callers share one request). Never throws,
+   * and settles within `fetchTimeoutMs` and a margin even if the request never does.
+   */
   poll(): Promise<void> {
-    this.inflight ??= this.pollOnce().finally(() => {
-      this.inflight = undefined;
-    });
-    return this.inflight;
+    this.lastPollStartedAt = Math.max(this.lastPollStartedAt, this.settings.now());
+    return this.inflight.run(() => this.pollOnce()).catch(() => undefined);
   }
 
   private async pollOnce(): Promise<void> {
@@ -279,11 +322,12 @@ export class RevocationList {
   }
 
   private async verifyList(jwt: string, nowSeconds: number): Promise<VerifiedList> {
-    const parsed = parseCompact(jwt, this.settings.maxListBytes);
+    const parsed = parseCompact(jwt, this.settings.decode, this.settings.maxListBytes);
     const { header, payload } = parsed;
     if (typeof header.typ !== "string" || header.typ.toLowerCase() !== REVOCATION_LIST_TYPE) throw new Error("not a revocation list (typ)");
-    const key: BoundKey = await this.keys.find(typeof header.kid === "string" ? header.kid : undefined);
-    if (header.alg !== key.alg || !verifySignature(key, parsed.signingInput, parsed.signature)) throw new Error("bad signature");
+    const key = await this.keys.find(typeof header.kid === "string" ? header.kid : undefined);
+    if (header.alg !== key.alg || !(await this.settings.verifySignature(key, parsed.signingInput, parsed.signature)))
+      throw new Error("bad signature");
     if (payload.iss !== this.issuer) throw new Error("wrong issuer");
     if (typeof payload.exp !== "number" || payload.exp < nowSeconds) throw new Error("expired list");
     if (typeof payload.iat !== "number" || !Number.isFinite(payload.iat)) throw new Error("no iat");
@@ -303,7 +347,8 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
   }
   if (!response.body) return "";
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const text = new TextDecoder();
+  const parts: string[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -313,7 +358,8 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
       await reader.cancel();
       throw new Error(`the list is over maxListBytes (${maxBytes})`);
     }
-    chunks.push(value);
+    parts.push(text.decode(value, { stream: true }));
   }
-  return Buffer.concat(chunks).toString("utf8");
+  parts.push(text.decode());
+  return parts.join("");
 }
