@@ -171,7 +171,9 @@ describe("JWKS and revocation feed over HTTP, fetched from inside the edge runti
   it("polls the feed again from a verification once pollSeconds have passed, asking for a delta", async () => {
     await setClock(clockMs + 3_601_000);
     issuer.revoked = [{ sid: "later-session-bbbbbbbb", until: nowS() + 600 }];
-    expect(await code("remote", signed(keys[1], { sid: "later-session-bbbbbbbb" }))).toBe("accepted"); // the poll runs in the background
+    // This verification starts the poll in the background and does not wait for it: it may see
+    // the list before or after (on a loaded machine the poll can finish first).
+    expect(["accepted", "revoked"]).toContain(await code("remote", signed(keys[1], { sid: "later-session-bbbbbbbb" })));
     await inEdge("remote.pollRevocations()"); // joins it
     expect(issuer.feedQueries).toEqual(["", `?since=${nowS() - 3601}`]);
     expect(await code("remote", signed(keys[1], { sid: "later-session-bbbbbbbb" }))).toBe("revoked");
