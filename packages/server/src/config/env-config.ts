@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseRateLimit, type RateLimitSettings } from "../security/rate-limits.js";
 import { dataFolderOf, parseDatabaseUrl } from "../storage/open-storage.js";
 import { parseDurationSeconds } from "./durations.js";
-import { type AuthServerOptions, ConfigError, decodeSecret, type ProviderConfig, parseOrigin } from "./options.js";
+import { type AuthServerOptions, ConfigError, decodeSecret, PROVIDER_PRESETS, type ProviderConfig, parseOrigin } from "./options.js";
 import { SETTINGS, type Setting } from "./settings.js";
 
 type Env = Record<string, string | undefined>;
@@ -121,7 +121,7 @@ function providersFromEnv(env: Env): Record<string, ProviderConfig> | undefined 
       throw new ConfigError(`${prefix}TRUST_EMAIL: "${trust}" must be on or off`);
     }
     const issuer = textOf(env, `${prefix}ISSUER`);
-    if (issuer === undefined && !["google", "microsoft", "github"].includes(name)) {
+    if (issuer === undefined && !PROVIDER_PRESETS.has(name)) {
       throw new ConfigError(`${prefix}ISSUER: required for provider ${name} (only google, microsoft and github are presets)`);
     }
     providers[name] = {

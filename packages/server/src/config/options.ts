@@ -362,7 +362,12 @@ export function resolveOptions(options: AuthServerOptions): ResolvedOptions {
 }
 
 /** Presets that need no issuer. */
-const PROVIDER_PRESETS = new Set(["google", "microsoft", "github"]);
+export const PROVIDER_PRESETS: ReadonlySet<string> = new Set(["google", "microsoft", "github"]);
+
+/** Loopback host names (as `URL.hostname` spells them), which browsers and Hush treat as secure. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
+}
 
 /** Checks each provider: a name of letters, digits, `-` or `_`; a client id; an `https:` (or loopback) issuer unless a preset. */
 function resolveProviders(providers: Record<string, ProviderConfig>): Readonly<Record<string, ProviderConfig>> {
@@ -381,7 +386,7 @@ function resolveProviders(providers: Record<string, ProviderConfig>): Readonly<R
     } catch {
       throw new ConfigError(`options.oauthProviders.${name}.issuer: "${provider.issuer}" is not a URL`);
     }
-    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    const loopback = isLoopbackHost(url.hostname);
     if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
       throw new ConfigError(`options.oauthProviders.${name}.issuer must be https: (http: only on a loopback host)`);
     }

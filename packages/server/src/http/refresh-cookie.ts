@@ -1,7 +1,5 @@
 import { REFRESH_COOKIE_HOST_NAME, REFRESH_COOKIE_PLAIN_NAME } from "@hush/protocol";
-import type { CookieSameSite } from "../config/options.js";
-
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+import { type CookieSameSite, isLoopbackHost } from "../config/options.js";
 
 /**
  * `__Host-hush_rt` where browsers accept `__Host-` cookies (an `https:` issuer, or a loopback
@@ -14,7 +12,7 @@ export function refreshCookieName(issuer: string): string {
 /** Whether browsers accept `__Host-` cookies from this issuer: `https:`, or a loopback host. */
 export function usesHostPrefix(issuer: string): boolean {
   const url = new URL(issuer);
-  return url.protocol === "https:" || LOOPBACK_HOSTS.has(url.hostname);
+  return url.protocol === "https:" || isLoopbackHost(url.hostname);
 }
 
 /** The value of cookie `name` in a `Cookie` header, if any. */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import * as oidc from "openid-client";
-import type { ProviderConfig, ResolvedOptions } from "../config/options.js";
+import { isLoopbackHost, type ProviderConfig, type ResolvedOptions } from "../config/options.js";
 import { HushError } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
 import type { SecretBox } from "../keys/secret-box.js";
@@ -87,7 +87,6 @@ export function safeReturnTo(value: string | null | undefined): string {
   return value;
 }
 
-const isLoopback = (url: URL) => ["127.0.0.1", "localhost", "[::1]", "::1"].includes(url.hostname);
 const hashOf = (text: string) => createHash("sha256").update(text).digest("base64url");
 
 /**
@@ -265,7 +264,7 @@ export class Providers {
       return new oidc.Configuration(GITHUB, provider.clientId, provider.clientSecret);
     }
     const issuer = new URL(provider.issuer ?? preset?.issuer ?? "");
-    const loopback = issuer.protocol === "http:" && isLoopback(issuer);
+    const loopback = issuer.protocol === "http:" && isLoopbackHost(issuer.hostname);
     const config = await oidc.discovery(issuer, provider.clientId, provider.clientSecret, undefined, {
       execute: loopback ? [oidc.allowInsecureRequests] : [],
       timeout: 10,
