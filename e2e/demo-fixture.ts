@@ -21,18 +21,9 @@ export interface Demo extends RunningDemo {
   stop(): Promise<void>;
 }
 
-/** Starts the demo on free ports with a short access-token lifetime, and a headless Chromium. */
-export async function launchDemo(accessTokenTtlSeconds: number): Promise<Demo> {
-  const dataDir = mkdtempSync(join(tmpdir(), "hush-e2e-"));
-  const demo = await startDemo({
-    authPort: 0,
-    apiPort: 0,
-    webPort: 0,
-    dataDir,
-    accessTokenTtlSeconds,
-    env: { HUSH_RATE_LIMITS: "off", HUSH_LOG_LEVEL: "warn" },
-  });
-  const browser = await chromium.launch({
+/** A headless Chromium, from the system's package, without a byte of traffic beyond loopback. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
     executablePath: CHROMIUM,
     args: [
       "--no-sandbox",
@@ -45,6 +36,20 @@ export async function launchDemo(accessTokenTtlSeconds: number): Promise<Demo> {
       "--disable-background-timer-throttling",
     ],
   });
+}
+
+/** Starts the demo on free ports with a short access-token lifetime, and a headless Chromium. */
+export async function launchDemo(accessTokenTtlSeconds: number): Promise<Demo> {
+  const dataDir = mkdtempSync(join(tmpdir(), "hush-e2e-"));
+  const demo = await startDemo({
+    authPort: 0,
+    apiPort: 0,
+    webPort: 0,
+    dataDir,
+    accessTokenTtlSeconds,
+    env: { HUSH_RATE_LIMITS: "off", HUSH_LOG_LEVEL: "warn" },
+  });
+  const browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   return {
     ...demo,

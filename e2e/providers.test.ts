@@ -132,7 +132,7 @@ describe.skipIf(!HAS_CHROMIUM)("sign-in with other providers in the demo", () =>
       expect(url).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
       expect(url).not.toMatch(/access_?token|refresh_?token|id_token=/i);
     }
-    expect(await stored(page)).toEqual({ local: 0, session: 0, cookie: "", indexedDb: 0 });
+    expect(await stored(page)).toEqual({ local: 0, session: 0, cookie: "hush_session=1", indexedDb: 0 });
 
     // A reload signs in from the cookie the callback set.
     await page.reload();

@@ -37,20 +37,60 @@ describe.skipIf(!HAS_CHROMIUM)("one tab: silent refresh in real Chromium", () =>
     await page.getByTestId("note-text").fill("survives a reload");
     await page.getByTestId("add-note").click();
     await page.getByText("survives a reload").waitFor();
-    expect(await stored(page)).toEqual({ local: 0, session: 0, cookie: "", indexedDb: 0 });
-    // The refresh cookie is there, but HttpOnly, Secure and host-only; beside it only the device
-    // cookie (a signed "this browser signed in here before", no token), just as guarded.
+    // Scripts see only the session hint: a "1", no token.
+    expect(await stored(page)).toEqual({ local: 0, session: 0, cookie: "hush_session=1", indexedDb: 0 });
+    // The refresh cookie is there, but HttpOnly, Secure and host-only; beside it the device
+    // cookie (a signed "this browser signed in here before", no token), just as guarded, and
+    // the hint, with the refresh cookie's lifetime and attributes but readable by scripts.
     const cookies = await context.cookies();
-    expect(cookies.map((c) => c.name).sort()).toEqual(["__Host-hush_device", "__Host-hush_rt"]);
-    for (const cookie of cookies) expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
+    expect(cookies.map((c) => c.name).sort()).toEqual(["__Host-hush_device", "__Host-hush_rt", "hush_session"]);
+    const refresh = cookies.find((c) => c.name === "__Host-hush_rt");
+    for (const cookie of cookies) {
+      expect(cookie).toMatchObject({ httpOnly: cookie.name !== "hush_session", secure: true, sameSite: "Strict", path: "/" });
+    }
+    const hint = cookies.find((c) => c.name === "hush_session");
+    expect(hint?.value).toBe("1");
+    expect(Math.abs((hint?.expires ?? 0) - (refresh?.expires ?? 0))).toBeLessThan(2);
 
     await page.reload();
     // During the silent refresh on load the app shows neither the sign-in form nor the notes.
     await page.getByTestId("who").waitFor();
     expect(await page.getByTestId("sign-in").count()).toBe(0);
     await page.getByText("survives a reload").waitFor();
-    expect(await stored(page)).toEqual({ local: 0, session: 0, cookie: "", indexedDb: 0 });
+    expect(await stored(page)).toEqual({ local: 0, session: 0, cookie: "hush_session=1", indexedDb: 0 });
     await screenshot(page, "after-reload");
+    await context.close();
+  });
+
+  it("costs an anonymous visitor no request: the hint is absent, so nothing is refreshed on load", async () => {
+    const context = await demo.browser.newContext();
+    const refreshes = countRefreshes(context);
+    const consoleErrors: string[] = [];
+    context.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
+    // Five anonymous page loads: without the hint each would have been a POST /auth/refresh and a 401.
+    const page = await openApp(context, demo);
+    for (let load = 1; load < 5; load++) {
+      await page.reload();
+      await page.waitForFunction(() => (window as unknown as { hush?: { state: string } }).hush?.state === "anonymous");
+    }
+    expect(refreshes.count).toBe(0);
+    expect(consoleErrors).toEqual([]);
+    await page.getByTestId("sign-in").waitFor();
+
+    // Signed in, a load refreshes once; signed out again (the hint is cleared with the cookie), none.
+    await signUpInUi(page);
+    refreshes.reset();
+    await page.reload();
+    await page.getByTestId("who").waitFor();
+    expect(refreshes.count).toBe(1);
+    await page.getByTestId("logout").click();
+    await page.getByTestId("sign-in").waitFor();
+    refreshes.reset();
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { hush?: { state: string } }).hush?.state === "anonymous");
+    expect(refreshes.count).toBe(0);
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    console.log("hint: 5 anonymous loads and 1 after logout sent 0 refresh requests (6 saved); a signed-in load sent 1");
     await context.close();
   });
 

@@ -3,7 +3,9 @@
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
-const BUDGET_BYTES = 4096;
+// 4 KiB + 128 B: raised from 4,096 for the server-rendered session hand-off (`initialSession`) and the
+// `hush_session` hint (about +120 B), after trims elsewhere paid back most of it.
+const BUDGET_BYTES = 4224;
 const root = new URL("..", import.meta.url).pathname;
 const result = await build({
   entryPoints: [`${root}packages/client/src/index.ts`],

@@ -22,7 +22,9 @@ const USER_DEPENDENCIES = [
   "fastify",
   "fastify-plugin",
   "hono",
+  "next",
   "react",
+  "react-dom",
   "@types/react",
   "@types/node",
   "vitest",
@@ -216,7 +218,10 @@ describe.concurrent("the published packages", () => {
     };
     await writeFile(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["entry-points.ts"] }));
     const result = await run(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: app }).catch((error: { stdout?: string }) => error);
-    expect(result.stdout ?? "").toBe("");
+    // Next.js's own declaration files do not check without skipLibCheck (they name types of
+    // packages it does not install): not ours to publish. Everything else must be clean.
+    const errors = (result.stdout ?? "").split("\n").filter((line) => line.trim() !== "" && !/^node_modules\/next\/|^\s/.test(line));
+    expect(errors).toEqual([]);
   }, 90_000);
 
   it("run the hush command from the installed bin", async ({ expect }) => {

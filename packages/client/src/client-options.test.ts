@@ -40,7 +40,7 @@ describe("resolveOptions", () => {
 
   it("names the option that holds something other than a URL", () => {
     expect(() => resolveOptions({ baseUrl: "/auth", apiOrigins: ["api.example"] })).toThrow(
-      new TypeError('options.apiOrigins must hold absolute URLs or origins, not "api.example"'),
+      new TypeError('options.apiOrigins: "api.example" is not an absolute URL'),
     );
     expect(() => resolveOptions({ baseUrl: "/auth", assistedRefreshOrigins: ["/api"] })).toThrow(/options\.assistedRefreshOrigins/);
   });

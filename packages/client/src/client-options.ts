@@ -1,3 +1,13 @@
+import type { PublicUser } from "@hush/protocol";
+
+/** A session rendered into the page by the server (`@hush/ssr`'s `embedSession`). */
+export interface InitialSession {
+  accessToken: string;
+  /** Lifetime of `accessToken` in seconds. */
+  expiresIn: number;
+  user: PublicUser;
+}
+
 /** Options of `createAuthClient()`. Times in milliseconds unless the name says otherwise. */
 export interface AuthClientOptions {
   /** The auth server's `/auth` base, e.g. `https://auth.example.com/auth`. */
@@ -22,6 +32,18 @@ export interface AuthClientOptions {
   peerWaitMs?: number;
   /** Longest wait for the cross-tab refresh lock; past it the tab refreshes anyway. Default 3,000. */
   lockWaitMs?: number;
+  /**
+   * The session the server rendered the page with: adopted instead of the load-time refresh,
+   * held in memory only. `null` says the server looked and found none, so the page starts
+   * signed out without asking; leave it out when the server did not look.
+   */
+  initialSession?: InitialSession | null;
+  /**
+   * Skip the load-time refresh when the `hush_session` hint cookie is absent (no session: an
+   * anonymous visit sends nothing). It applies only where the page can see the hint, an auth
+   * server on the page's host name. Default true; `false` always asks.
+   */
+  sessionHint?: boolean;
 }
 
 /** Default of `peerWaitMs`, in ms: a peer on the same machine answers well within it. */
@@ -40,6 +62,8 @@ export interface ResolvedOptions {
   readonly autoRefresh: boolean;
   readonly peerWaitMs: number;
   readonly lockWaitMs: number;
+  /** Whether a load-time refresh may find a session: false only when the hint says there is none. */
+  readonly mayHaveSession: () => boolean;
 }
 
 /** The origins of an option's URLs; checked once, naming the option when one is not a URL. */
@@ -48,7 +72,7 @@ function originsOf(name: string, urls: readonly string[] = []): string[] {
     try {
       return new URL(url).origin;
     } catch {
-      throw new TypeError(`options.${name} must hold absolute URLs or origins, not "${url}"`);
+      throw new TypeError(`options.${name}: "${url}" is not an absolute URL`);
     }
   });
 }
@@ -57,10 +81,8 @@ function originsOf(name: string, urls: readonly string[] = []): string[] {
 export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
   const base = options.baseUrl.replace(/\/$/, "");
   // Only the auth server mints tokens: an X-Access-Token counts from its process alone.
-  const assistedOrigins = new Set([
-    new URL(base, location.href).origin,
-    ...originsOf("assistedRefreshOrigins", options.assistedRefreshOrigins),
-  ]);
+  const server = new URL(base, location.href);
+  const assistedOrigins = new Set([server.origin, ...originsOf("assistedRefreshOrigins", options.assistedRefreshOrigins)]);
   return {
     base,
     assistedOrigins,
@@ -68,5 +90,9 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     autoRefresh: options.autoRefresh !== false,
     peerWaitMs: options.peerWaitMs ?? PEER_WAIT_MS,
     lockWaitMs: options.lockWaitMs ?? LOCK_WAIT_MS,
+    // Cookies belong to a host name, whatever the port: the auth server's hint is visible here
+    // exactly when it runs on this page's host name.
+    mayHaveSession: () =>
+      options.sessionHint === false || server.hostname !== location.hostname || `; ${document.cookie}`.includes("; hush_session=1"),
   };
 }

@@ -83,7 +83,7 @@ describe("createAuthClient: dispose()", () => {
     // A peer's token sent now would have been adopted by a live client.
     new BroadcastChannel(`hush:${AUTH}/auth`).postMessage({
       t: "token",
-      token: makeToken({ sub: "u2", sid: "s2" }),
+      accessToken: makeToken({ sub: "u2", sid: "s2" }),
       user: userOf("u2"),
       skew: 0,
     });

@@ -135,7 +135,7 @@ describe("createAuthClient: logout() when the server does not confirm", () => {
     await auth.fetch(`${APP}/api/me`);
     // A peer that refreshed just before it heard of the logout shares a token of that session.
     const peer = new BroadcastChannel(`hush:${AUTH}/auth`);
-    peer.postMessage({ t: "token", token: makeToken({ sub: "u1", sid: "s1", iatOffsetSeconds: 6 }), user: userOf("u1"), skew: 0 });
+    peer.postMessage({ t: "token", accessToken: makeToken({ sub: "u1", sid: "s1", iatOffsetSeconds: 6 }), user: userOf("u1"), skew: 0 });
     await settle(1000);
     expect(auth.state).toBe("anonymous");
     expect(await auth.getAccessToken()).toBeNull();
@@ -149,7 +149,7 @@ describe("createAuthClient: logout() when the server does not confirm", () => {
     await auth.logout().catch(() => undefined);
     const logouts = browser.count("POST", LOGOUT);
     const peer = new BroadcastChannel(`hush:${AUTH}/auth`);
-    peer.postMessage({ t: "token", token: makeToken({ sub: "u2", sid: "s5" }), user: userOf("u2"), skew: 0 });
+    peer.postMessage({ t: "token", accessToken: makeToken({ sub: "u2", sid: "s5" }), user: userOf("u2"), skew: 0 });
     await settle(10);
     expect(auth.state).toBe("authenticated");
     expect(auth.user?.id).toBe("u2");

@@ -31,7 +31,7 @@ export const NEAR_EXPIRY_MS = 5_000;
  * const res = await auth.fetch("https://api.example.com/notes");
  */
 export function createAuthClient(options: AuthClientOptions): AuthClient {
-  const { base, assistedOrigins, trustedOrigins, autoRefresh, peerWaitMs, lockWaitMs } = resolveOptions(options);
+  const { base, assistedOrigins, trustedOrigins, autoRefresh, peerWaitMs, lockWaitMs, mayHaveSession } = resolveOptions(options);
   const life = createLifetime();
   const api = createAuthApi(base);
   const store = createTokenStore();
@@ -42,7 +42,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   let user: PublicUser | null = null;
 
   const sync = createTabSync(`hush:${base}`, (message) => {
-    if (message.t === "token") adopt(message.token, message.user, "tab", message.skew);
+    if (message.t === "token") adopt(message.accessToken, message.user, "tab", message.skew);
     else if (message.t === "out") signOut({ type: "logged-out", source: "other-tab" });
     else if (message.t === "ask" && state === "authenticated" && user) share();
   });
@@ -106,7 +106,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
 
   function share(): void {
     const held = store.get();
-    if (held && user) sync.post({ t: "token", token: held.token, user, skew: store.skew() });
+    if (held && user) sync.post({ t: "token", accessToken: held.token, user, skew: store.skew() });
   }
 
   function refresh(): Promise<string | null> {
@@ -139,7 +139,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     // A sign-up that must verify its address first (`202 {user}`): no session, still signed out.
     const created = fieldOf(body, "user");
     if (response.status === 202 && isPublicUser(created)) return created;
-    if (!isTokenAnswer(body)) throw new AuthError("unavailable", "The auth server's answer is not a token response.", response.status);
+    if (!isTokenAnswer(body)) throw new AuthError("unavailable", "Not a token response.", response.status);
     // This sign-in's cookie replaced the one a pending logout was to end: that logout is moot,
     // and its retries must not end the new session.
     pending.drop();
@@ -160,6 +160,17 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     if (pending.get() !== null) {
       state = "anonymous";
       return void pending.confirm().catch(() => undefined);
+    }
+    const initial = options.initialSession;
+    // A server-rendered page's session replaces the load-time refresh, adopted at once so that
+    // a hydrating page is signed in from its first render (a token that does not parse is
+    // ignored, and the usual refresh follows).
+    if (initial) {
+      if (adopt(initial.accessToken, initial.user, "network")) return share();
+    } else if (initial === null || !mayHaveSession()) {
+      // The server found no session, or the hint says there is none: ask nobody.
+      state = "anonymous";
+      return;
     }
     // A new tab asks its peers first; only without an answer does it ask the network.
     if (sync.enabled) {
@@ -197,8 +208,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       // Until the server confirms, the pending-logout mark keeps every tab and reload of this
       // browser from signing back in with the refresh cookie that still lives.
       pending.begin(store.get()?.sid ?? pending.get() ?? "");
-      signOut({ type: "logged-out", source: "this-tab" });
-      sync.post({ t: "out" });
+      end();
       await pending.confirm();
     },
     async logoutAll() {

@@ -83,7 +83,7 @@ export function createPendingLogout(key: string, api: AuthApi, emit: (event: Aut
         (failure: unknown) => {
           const error = new AuthError(
             "logout_failed",
-            `The auth server did not confirm the logout (${isAuthError(failure) ? failure.code : "network error"}); retrying.`,
+            `Logout not confirmed (${isAuthError(failure) ? failure.code : "network error"}); retrying.`,
             isAuthError(failure) ? failure.status : 0,
           );
           emit({ type: "error", error });

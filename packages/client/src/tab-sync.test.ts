@@ -3,7 +3,7 @@ import { installFakeBrowser, makeToken, settle, userOf } from "../test/fake-brow
 import { createLifetime } from "./lifetime.js";
 import { createTabSync, isTabMessage, type TabMessage, withLock } from "./tab-sync.js";
 
-const token: TabMessage = { t: "token", token: makeToken({ sub: "u1", sid: "s1" }), user: userOf("u1"), skew: 0 };
+const token: TabMessage = { t: "token", accessToken: makeToken({ sub: "u1", sid: "s1" }), user: userOf("u1"), skew: 0 };
 
 /**
  * Web Locks where another tab holds every lock until `release()`: a request waits, or rejects
@@ -52,7 +52,14 @@ describe("createTabSync", () => {
     const received = vi.fn();
     createTabSync("hush:x", received);
     const stranger = new BroadcastChannel("hush:x");
-    for (const bad of [null, "out", { t: "login" }, { ...token, token: 1 }, { ...token, user: { id: "u1" } }, { ...token, skew: "0" }]) {
+    for (const bad of [
+      null,
+      "out",
+      { t: "login" },
+      { ...token, accessToken: 1 },
+      { ...token, user: { id: "u1" } },
+      { ...token, skew: "0" },
+    ]) {
       stranger.postMessage(bad);
     }
     await settle(10);

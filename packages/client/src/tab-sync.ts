@@ -1,9 +1,9 @@
 import type { PublicUser } from "@hush/protocol";
-import { fieldOf, isPublicUser, stringFieldOf } from "./json-guards.js";
+import { fieldOf, isTokenAnswer } from "./json-guards.js";
 import type { Lifetime } from "./lifetime.js";
 
 /** Messages between tabs of one browser. Only the access token and the user travel; never the refresh token. */
-export type TabMessage = { t: "token"; token: string; user: PublicUser; skew: number } | { t: "ask" } | { t: "out" };
+export type TabMessage = { t: "token"; accessToken: string; user: PublicUser; skew: number } | { t: "ask" } | { t: "out" };
 
 /**
  * A well-formed `TabMessage`. Whatever arrives on the channel is checked: any script of the
@@ -14,10 +14,8 @@ export function isTabMessage(value: unknown): value is TabMessage {
   return (
     t === "ask" ||
     t === "out" ||
-    (t === "token" &&
-      stringFieldOf(value, "token") !== undefined &&
-      isPublicUser(fieldOf(value, "user")) &&
-      typeof fieldOf(value, "skew") === "number")
+    // The token travels as `accessToken`, as in a token response, so one check reads both.
+    (t === "token" && isTokenAnswer(value) && typeof fieldOf(value, "skew") === "number")
   );
 }
 

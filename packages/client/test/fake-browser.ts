@@ -15,7 +15,8 @@ export interface SeenRequest {
 /** Answers a request; `url` of the returned response is the final one (after "redirects"). */
 export type Handler = (request: Request) => Response | Promise<Response>;
 
-const TTL_SECONDS = 600;
+/** Lifetime of the tokens `makeToken` mints, in seconds. */
+export const TTL_SECONDS = 600;
 
 /** A JWT-shaped access token (unsigned: the client never verifies, it only reads claims). */
 export function makeToken(claims: { sub: string; sid: string; iatOffsetSeconds?: number; ttlSeconds?: number }): string {

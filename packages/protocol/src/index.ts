@@ -14,5 +14,6 @@ export {
   REFRESH_COOKIE_PLAIN_NAME,
   REFRESH_TOKEN_TYPE,
   REVOCATION_LIST_TYPE,
+  SESSION_HINT_COOKIE_NAME,
 } from "./names.js";
 export type { AccessTokenClaims, PublicUser, SessionSummary, TokenResponse } from "./types.js";

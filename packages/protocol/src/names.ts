@@ -2,6 +2,12 @@
 export const REFRESH_COOKIE_HOST_NAME = "__Host-hush_rt";
 /** Name of the refresh cookie for any other plain-`http:` issuer, where `__Host-` would be refused. */
 export const REFRESH_COOKIE_PLAIN_NAME = "hush_rt";
+/**
+ * Name of the script-readable hint set and cleared with the refresh cookie (value `1`, no
+ * secret): a page without it has no session, and the browser client skips its load-time refresh.
+ * The server never reads it.
+ */
+export const SESSION_HINT_COOKIE_NAME = "hush_session";
 
 /** Request header every cookie endpoint requires (value `1`); it forces a CORS preflight cross-site. */
 export const CSRF_HEADER = "x-hush-csrf";

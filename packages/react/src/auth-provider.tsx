@@ -56,11 +56,10 @@ export function useAuth(): UseAuth {
   );
   // A snapshot string changes whenever anything the hook returns changes: the user's fields too
   // (a confirmed address change or verification keeps the id).
-  const snapshot = useSyncExternalStore(
-    subscribe,
-    () => `${client.state}|${client.expiresAt ?? ""}|${client.user ? JSON.stringify(client.user) : ""}`,
-    () => "loading||",
-  );
+  // The server snapshot is the client's own: a page rendered on the server with a session
+  // (`initialSession`, or `@hush/next`'s provider) hydrates signed in, without a flash.
+  const snapshotOf = () => `${client.state}|${client.expiresAt ?? ""}|${client.user ? JSON.stringify(client.user) : ""}`;
+  const snapshot = useSyncExternalStore(subscribe, snapshotOf, snapshotOf);
   return useMemo(
     () => ({
       state: client.state,

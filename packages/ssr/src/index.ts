@@ -36,6 +36,16 @@ export interface SessionReaderOptions {
   joinWindowMs?: number;
 }
 
+/** What one rotation gave: the session, if any, and the cookies for the response either way. */
+export interface SessionResult {
+  session: ServerSession | null;
+  /**
+   * The `Set-Cookie` values for the response: the rotated cookies with a session, the clearing
+   * ones when the auth server refused the cookie (so the browser stops sending it), else none.
+   */
+  setCookie: string[];
+}
+
 export interface SessionReader {
   /**
    * The session of a page request, or `null`: no refresh cookie, not a same-site page
@@ -43,6 +53,12 @@ export interface SessionReader {
    * or an auth server that did not answer in time.
    */
   getSession(request: Request, connection?: { remoteAddress?: string }): Promise<ServerSession | null>;
+  /**
+   * Rotates the request's refresh cookie whatever the kind of request — the caller has decided
+   * that it may (a same-origin, CSRF-checked action, say) — sharing one rotation per cookie like
+   * `getSession`, and gives the cookies to send back even when there is no session.
+   */
+  readSession(request: Request, connection?: { remoteAddress?: string }): Promise<SessionResult>;
 }
 
 /** The refresh cookie of a `Cookie` header, under either of its names, as `name=value`. */
@@ -104,9 +120,10 @@ const isTokenResponse = (body: unknown): body is TokenResponse =>
 export function createSessionReader(options: SessionReaderOptions): SessionReader {
   const timeoutMs = options.timeoutMs ?? 5_000;
   const joinWindowMs = options.joinWindowMs ?? 2_000;
-  const inFlight = new Map<string, Promise<ServerSession | null>>();
+  const inFlight = new Map<string, Promise<SessionResult>>();
+  const none: SessionResult = { session: null, setCookie: [] };
 
-  async function rotate(cookie: string, connection: { remoteAddress?: string } | undefined): Promise<ServerSession | null> {
+  async function rotate(cookie: string, connection: { remoteAddress?: string } | undefined): Promise<SessionResult> {
     const { auth } = options;
     const base = typeof auth === "string" ? auth.replace(/\/$/, "") : "http://hush.internal";
     // A server-to-server call: no Origin, so the auth server's CSRF rules let it through on the header.
@@ -115,34 +132,42 @@ export function createSessionReader(options: SessionReaderOptions): SessionReade
       headers: { cookie, [CSRF_HEADER]: "1" },
     });
     const response = typeof auth === "string" ? await fetch(request) : await auth.fetch(request, connection);
-    if (response.status !== 200) return null;
+    const setCookie = response.headers.getSetCookie();
+    // A refused cookie (401) is cleared; a busy or unreachable auth server (429, 5xx) clears nothing.
+    if (response.status !== 200) return { session: null, setCookie: response.status === 401 ? setCookie : [] };
     const body: unknown = await response.json();
-    if (!isTokenResponse(body)) return null;
-    return { accessToken: body.accessToken, user: body.user, expiresIn: body.expiresIn, setCookie: response.headers.getSetCookie() };
+    if (!isTokenResponse(body)) return none;
+    return { session: { accessToken: body.accessToken, user: body.user, expiresIn: body.expiresIn, setCookie }, setCookie };
+  }
+
+  async function readSession(request: Request, connection?: { remoteAddress?: string }): Promise<SessionResult> {
+    const cookie = refreshCookieOf(request.headers.get("cookie"));
+    if (!cookie) return none;
+    const key = await keyOf(cookie);
+    let shared = inFlight.get(key);
+    if (!shared) {
+      shared = rotate(cookie, connection).catch(() => none);
+      inFlight.set(key, shared);
+      // Renders arriving a moment later with the same cookie join this rotation; after the
+      // window, a new request carries the rotated cookie anyway.
+      void shared.finally(() => setTimeout(() => inFlight.delete(key), joinWindowMs).unref?.());
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<SessionResult>((resolve) => {
+      timer = setTimeout(() => resolve(none), timeoutMs);
+    });
+    try {
+      return await Promise.race([shared, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   return {
+    readSession,
     async getSession(request, connection) {
-      const cookie = refreshCookieOf(request.headers.get("cookie"));
-      if (!cookie || !isPageNavigation(request.headers)) return null;
-      const key = await keyOf(cookie);
-      let shared = inFlight.get(key);
-      if (!shared) {
-        shared = rotate(cookie, connection).catch(() => null);
-        inFlight.set(key, shared);
-        // Renders arriving a moment later with the same cookie join this rotation; after the
-        // window, a new request carries the rotated cookie anyway.
-        void shared.finally(() => setTimeout(() => inFlight.delete(key), joinWindowMs).unref?.());
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), timeoutMs);
-      });
-      try {
-        return await Promise.race([shared, timedOut]);
-      } finally {
-        clearTimeout(timer);
-      }
+      if (!isPageNavigation(request.headers)) return null;
+      return (await readSession(request, connection)).session;
     },
   };
 }

@@ -72,6 +72,24 @@ describe("@hush/ssr: a page render signs in from the refresh cookie", () => {
     expect(await slow.getSession(navigation("__Host-hush_rt=x"))).toBeNull();
   });
 
+  it("readSession hands back the clearing cookies of a refused token, and clears nothing when the server is busy", async () => {
+    const reader = createSessionReader({ auth: t.server });
+    const refused = await reader.readSession(
+      new Request("http://app.test/", { method: "POST", headers: { cookie: `__Host-hush_rt=${"A".repeat(22)}.${"C".repeat(43)}` } }),
+    );
+    expect(refused.session).toBeNull();
+    expect(refused.setCookie.map((c) => c.split(";")[0])).toEqual(["__Host-hush_rt=", "hush_session="]);
+    const busy = createSessionReader({
+      auth: { fetch: async () => Response.json({ error: "unavailable" }, { status: 503, headers: { "set-cookie": "x=1" } }) },
+    });
+    expect(await busy.readSession(navigation("__Host-hush_rt=x"))).toEqual({ session: null, setCookie: [] });
+    // Not a navigation, but the caller judged it (a same-origin action): it rotates.
+    const { cookie, email } = await signUp(t);
+    const action = await reader.readSession(new Request("http://app.test/notes", { method: "POST", headers: { cookie } }));
+    expect(action.session?.user.email).toBe(email);
+    expect(action.setCookie.map((c) => c.split("=")[0])).toEqual(["__Host-hush_rt", "hush_session"]);
+  });
+
   it("sends pages with a session private and no-store, with the rotated cookie; embeds safely", async () => {
     const { cookie } = await signUp(t);
     const session = await createSessionReader({ auth: t.server }).getSession(navigation(cookie));

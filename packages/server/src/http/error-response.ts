@@ -12,23 +12,26 @@ export interface PlainResponse {
 }
 
 /** The JSON error of the contract as plain parts, with the status from `ERROR_STATUS`. */
-export function errorParts(error: HushError, extraHeaders?: Record<string, string>): PlainResponse {
+export function errorParts(error: HushError, extraHeaders?: Record<string, string>, cookies: readonly string[] = []): PlainResponse {
   const body: ErrorBody = { ...error.details, error: error.code, message: error.message };
   return {
     status: error.status,
-    headers: Object.entries({
-      "content-type": "application/json; charset=utf-8",
-      "cache-control": "no-store",
-      ...error.headers,
-      ...extraHeaders,
-    }),
+    headers: [
+      ...Object.entries({
+        "content-type": "application/json; charset=utf-8",
+        "cache-control": "no-store",
+        ...error.headers,
+        ...extraHeaders,
+      }),
+      ...cookies.map((cookie): [string, string] => ["set-cookie", cookie]),
+    ],
     body: JSON.stringify(body),
   };
 }
 
 /** The JSON error response of the contract, with the status from `ERROR_STATUS`. */
-export function errorResponse(error: HushError, extraHeaders?: Record<string, string>): Response {
-  const { status, headers, body } = errorParts(error, extraHeaders);
+export function errorResponse(error: HushError, extraHeaders?: Record<string, string>, cookies: readonly string[] = []): Response {
+  const { status, headers, body } = errorParts(error, extraHeaders, cookies);
   return new Response(body, { status, headers });
 }
 

@@ -1,4 +1,4 @@
-import { REFRESH_COOKIE_HOST_NAME, REFRESH_COOKIE_PLAIN_NAME } from "@hush/protocol";
+import { REFRESH_COOKIE_HOST_NAME, REFRESH_COOKIE_PLAIN_NAME, SESSION_HINT_COOKIE_NAME } from "@hush/protocol";
 import { type CookieSameSite, isLoopbackHost } from "../config/options.js";
 
 /**
@@ -25,7 +25,16 @@ export function readCookie(cookieHeader: string | null, name: string): string | 
   return undefined;
 }
 
-/** Writes and clears the refresh cookie with exactly the attributes of docs/api.md, CSRF. */
+/** Response headers: one `Set-Cookie` per cookie, then `headers`. */
+export function cookieHeaders(cookies: readonly string[], headers: Record<string, string> = {}): [string, string][] {
+  return [...cookies.map((cookie): [string, string] => ["set-cookie", cookie]), ...Object.entries(headers)];
+}
+
+/**
+ * Writes and clears the refresh cookie with exactly the attributes of docs/api.md, CSRF, and
+ * beside it the session hint (`hush_session=1`: same lifetime and attributes but readable by
+ * scripts, so a page can tell it has no session without asking the server).
+ */
 export class RefreshCookie {
   readonly name: string;
 
@@ -36,14 +45,21 @@ export class RefreshCookie {
     this.name = refreshCookieName(issuer);
   }
 
-  /** `Set-Cookie` value carrying a refresh token for `maxAgeSeconds`. */
-  set(token: string, maxAgeSeconds: number): string {
-    return `${this.name}=${token}; Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}; Path=/; HttpOnly; Secure; SameSite=${this.sameSite}`;
+  /** `Set-Cookie` values carrying a refresh token, and the hint, for `maxAgeSeconds`. */
+  set(token: string, maxAgeSeconds: number): [refresh: string, hint: string] {
+    const maxAge = `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}; Path=/`;
+    return [
+      `${this.name}=${token}; ${maxAge}; HttpOnly; Secure; SameSite=${this.sameSite}`,
+      `${SESSION_HINT_COOKIE_NAME}=1; ${maxAge}; Secure; SameSite=${this.sameSite}`,
+    ];
   }
 
-  /** `Set-Cookie` value that removes the cookie. */
-  clear(): string {
-    return `${this.name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=${this.sameSite}`;
+  /** `Set-Cookie` values that remove the cookie and the hint. */
+  clear(): [refresh: string, hint: string] {
+    return [
+      `${this.name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=${this.sameSite}`,
+      `${SESSION_HINT_COOKIE_NAME}=; Max-Age=0; Path=/; Secure; SameSite=${this.sameSite}`,
+    ];
   }
 
   /** The refresh token from a `Cookie` header, if any. */

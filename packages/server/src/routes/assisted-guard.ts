@@ -1,6 +1,7 @@
 import { ACCESS_TOKEN_HEADER, type AccessTokenClaims } from "@hush/protocol";
 import { invalidToken, missingToken } from "../errors.js";
 import { errorResponse, toHushError } from "../http/error-response.js";
+import { cookieHeaders } from "../http/refresh-cookie.js";
 import { checkCsrf } from "../security/csrf.js";
 import type { ServerContext } from "../server-context.js";
 import { requestMetaOf } from "../services/request-meta.js";
@@ -26,7 +27,7 @@ export interface Auth {
 /** An authenticated request, with the headers an assisted refresh adds to the response. */
 interface Outcome {
   auth: Auth;
-  headers: Record<string, string>;
+  headers: [string, string][];
 }
 
 /**
@@ -40,7 +41,7 @@ export function createProtect(ctx: ServerContext) {
     const token = bearerToken(request.headers.get("authorization") ?? undefined);
     if (token) {
       const checked = await ctx.accessTokens.check(token, now);
-      if (checked.ok) return { auth: await liveUserOf(ctx, checked.claims), headers: {} };
+      if (checked.ok) return { auth: await liveUserOf(ctx, checked.claims), headers: [] };
       // Only an expired genuine token may be replaced; a forged one is simply refused.
       if (!checked.expired || !options.assistRefresh) throw invalidToken(checked.expired ? "The access token has expired." : undefined);
     }
@@ -53,11 +54,10 @@ export function createProtect(ctx: ServerContext) {
     const { user, access, refresh } = await ctx.tokens.refresh(refreshToken, meta);
     return {
       auth: { claims: access.claims, user },
-      headers: {
+      headers: cookieHeaders(ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds), {
         [ACCESS_TOKEN_HEADER]: access.token,
-        "set-cookie": ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds),
         "cache-control": "no-store",
-      },
+      }),
     };
   }
 
@@ -74,8 +74,8 @@ export function createProtect(ctx: ServerContext) {
         const { error, unexpected } = toHushError(thrown);
         if (unexpected) ctx.logger.error({ err: thrown }, "protect: unexpected error");
         // A refused refresh cookie is cleared, as /auth/refresh does.
-        const clear = error.status === 401 && error.code !== "invalid_token" ? { "set-cookie": ctx.cookie.clear() } : undefined;
-        return errorResponse(error, clear);
+        const clear = error.status === 401 && error.code !== "invalid_token" ? ctx.cookie.clear() : [];
+        return errorResponse(error, undefined, clear);
       }
       let response: Response;
       try {
@@ -83,14 +83,14 @@ export function createProtect(ctx: ServerContext) {
       } catch (thrown) {
         // The session may already have rotated: the new cookie must reach the browser whatever
         // the handler does, or its next refresh (after the grace) would be taken for theft.
-        if (Object.keys(outcome.headers).length === 0) throw thrown;
+        if (outcome.headers.length === 0) throw thrown;
         const { error, unexpected } = toHushError(thrown);
         if (unexpected) ctx.logger.error({ err: thrown }, "protect: the handler threw");
         response = errorResponse(error);
       }
-      if (Object.keys(outcome.headers).length === 0) return response;
+      if (outcome.headers.length === 0) return response;
       const headers = new Headers(response.headers);
-      for (const [name, value] of Object.entries(outcome.headers)) headers.append(name, value);
+      for (const [name, value] of outcome.headers) headers.append(name, value);
       return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
     };
   };

@@ -3,6 +3,7 @@ import { invalidRefreshToken, isHushError } from "../errors.js";
 import { defineEndpoint } from "../http/endpoint.js";
 import { errorParts, type PlainResponse } from "../http/error-response.js";
 import type { HeaderReader } from "../http/header-reader.js";
+import { cookieHeaders } from "../http/refresh-cookie.js";
 import { credentialsSchema, meResponseSchema, pendingSignupSchema, tokenResponseSchema } from "../http/schemas.js";
 import { corsApplied, corsHeadersFor } from "../security/cors.js";
 import type { ServerContext } from "../server-context.js";
@@ -30,7 +31,7 @@ export async function refreshParts(ctx: ServerContext, headers: HeaderReader, me
     // A refresh token the server refuses is cleared, so the browser stops sending it. Not on
     // 429 or 503: a busy or unreachable server must not sign anyone out.
     if (isHushError(error) && error.status === 401) {
-      return errorParts(error, { "set-cookie": ctx.cookie.clear(), ...corsHeadersFor(origin, ctx.options.allowedOrigins) });
+      return errorParts(error, corsHeadersFor(origin, ctx.options.allowedOrigins), ctx.cookie.clear());
     }
     throw error;
   }
@@ -104,7 +105,7 @@ export const authEndpoints = [
     async handler({ request, meta }, ctx) {
       const token = ctx.cookie.read(request.headers.get("cookie"));
       if (token) await ctx.sessions.end(token, meta);
-      return new Response(null, { status: 204, headers: { "set-cookie": ctx.cookie.clear(), "cache-control": "no-store" } });
+      return new Response(null, { status: 204, headers: cookieHeaders(ctx.cookie.clear(), { "cache-control": "no-store" }) });
     },
   }),
   defineEndpoint({

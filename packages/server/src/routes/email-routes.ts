@@ -1,5 +1,6 @@
 import { PATHS } from "@hush/protocol";
 import { defineEndpoint } from "../http/endpoint.js";
+import { cookieHeaders } from "../http/refresh-cookie.js";
 import {
   deleteAccountSchema,
   emailBodySchema,
@@ -140,7 +141,7 @@ export const emailEndpoints = [
         meta,
         ctx.deviceCookie.read(request.headers.get("cookie")),
       );
-      return new Response(null, { status: 204, headers: { "set-cookie": ctx.cookie.clear(), ...noStore } });
+      return new Response(null, { status: 204, headers: cookieHeaders(ctx.cookie.clear(), noStore) });
     },
   }),
 ];

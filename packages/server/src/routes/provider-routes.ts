@@ -78,7 +78,7 @@ export const providerEndpoints = [
         const sealed = readCookie(request.headers.get("cookie"), oauthCookieName(ctx));
         const { returnTo, tokens } = await ctx.providers.callback(name, new URL(request.url), sealed, meta);
         const refresh = ctx.cookie.set(tokens.refresh.refreshToken, tokens.refresh.cookieMaxAgeSeconds);
-        return redirect(`${ctx.options.appUrl}${returnTo}`, [cleared, refresh]);
+        return redirect(`${ctx.options.appUrl}${returnTo}`, [cleared, ...refresh]);
       } catch (error) {
         if (isHushError(error) && error.code === "mfa_required") {
           return redirect(signInPage(ctx, "mfa", String(error.details.mfaToken)), [cleared]);

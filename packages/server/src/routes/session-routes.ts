@@ -1,6 +1,7 @@
 import { PATHS, type SessionSummary } from "@hush/protocol";
 import { HushError } from "../errors.js";
 import { defineEndpoint } from "../http/endpoint.js";
+import { cookieHeaders } from "../http/refresh-cookie.js";
 import { passwordChangeSchema, sessionsResponseSchema, tokenResponseSchema } from "../http/schemas.js";
 import { amrOf } from "./guards.js";
 import { tokenResponse } from "./token-response.js";
@@ -66,7 +67,7 @@ export const sessionEndpoints = [
     responses: { 204: { description: "Done" } },
     async handler({ auth: { user }, meta }, ctx) {
       await ctx.lifecycle.logoutAll(user, meta);
-      return new Response(null, { status: 204, headers: { "set-cookie": ctx.cookie.clear(), "cache-control": "no-store" } });
+      return new Response(null, { status: 204, headers: cookieHeaders(ctx.cookie.clear(), { "cache-control": "no-store" }) });
     },
   }),
   defineEndpoint({

@@ -44,9 +44,10 @@ export function tokenParts(
     ["content-type", "application/json; charset=utf-8"],
     ["cache-control", "no-store"],
     ["pragma", "no-cache"],
-    ["set-cookie", ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds)],
   ];
-  for (const cookie of extraCookies) headers.push(["set-cookie", cookie]);
+  // The hint goes last, after the cookies of this sign-in (the device cookie).
+  const [refreshCookie, hint] = ctx.cookie.set(refresh.refreshToken, refresh.cookieMaxAgeSeconds);
+  for (const cookie of [refreshCookie, ...extraCookies, hint]) headers.push(["set-cookie", cookie]);
   for (const header of Object.entries(corsHeadersFor(origin, ctx.options.allowedOrigins))) headers.push(header);
   return { status, headers, body: JSON.stringify(body) };
 }
