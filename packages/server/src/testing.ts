@@ -19,7 +19,6 @@ export type {
   PoolStats,
   PruneResult,
   RateLimiterSpec,
-  RetiredSecret,
   RevokedSession,
   RevokeReason,
   RotateInput,

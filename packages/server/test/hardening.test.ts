@@ -40,6 +40,35 @@ for (const database of TEST_DATABASES)
       expect(t.events.some((e) => e.type === "refresh_token_reused")).toBe(false);
     });
 
+    it("covers each retired secret for its own grace: an older one past it is theft while a newer one is honoured", async () => {
+      t = await createTestServer({ database, rateLimits: false, reuseGraceSeconds: 10 });
+      const { cookie: t0 } = await signUp(t);
+      const t1 = (await refreshWith(t, t0)).cookie?.pair as string; // T0 retired at 0 s
+      t.clock.advance(9_000);
+      const t2 = (await refreshWith(t, t1)).cookie?.pair as string; // T1 retired at 9 s
+      t.clock.advance(2_000);
+      // At 11 s T1 is still covered: its presenter gets the current token.
+      const late = await refreshWith(t, t1);
+      expect(late.response.status).toBe(200);
+      expect(late.cookie?.pair).toBe(t2);
+      // T0's grace ended at 10 s: two steps behind, with one retirement still covered, it is a replay.
+      const replay = await refreshWith(t, t0);
+      expect(await errorOf(replay.response)).toBe("refresh_token_reused");
+    });
+
+    it("lets the holder of a secret still in its grace log out, and nobody with a forged one", async () => {
+      t = await createTestServer({ database, rateLimits: false, reuseGraceSeconds: 10 });
+      const { cookie: t0 } = await signUp(t);
+      const t1 = (await refreshWith(t, t0)).cookie?.pair as string;
+      const t2 = (await refreshWith(t, t1)).cookie?.pair as string;
+      await t.request("/auth/logout", { method: "POST", headers: { cookie: forgedCookie(t2) } });
+      expect((await refreshWith(t, t2)).response.status).toBe(200);
+      const current = (await refreshWith(t, t2)).cookie?.pair as string;
+      // T1 is two rotations behind now, both within the grace: logging out with it ends the session.
+      await t.request("/auth/logout", { method: "POST", headers: { cookie: t1 } });
+      expect(await errorOf((await refreshWith(t, current)).response)).toBe("session_revoked");
+    });
+
     it("still treats a retired secret presented after its grace as theft, however far back", async () => {
       t = await createTestServer({ database, rateLimits: false, reuseGraceSeconds: 10 });
       const { cookie: t0 } = await signUp(t);

@@ -2,7 +2,7 @@ import type { ResolvedOptions } from "../config/options.js";
 import { HushError, invalidRefreshToken, sessionRevoked } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
 import type { RateLimits } from "../security/rate-limits.js";
-import type { RetiredSecret, RevokeReason, SessionRecord, Storage, UserRecord } from "../storage/contract.js";
+import type { RevokeReason, SessionRecord, Storage, UserRecord } from "../storage/contract.js";
 import {
   formatRefreshToken,
   hashRefreshSecret,
@@ -103,7 +103,7 @@ export class RotatingSessions implements SessionStrategy {
         nextHash: hashRefreshSecret(successor),
         now,
         accessExpiresAt,
-        recentlyRetired: [...this.withinGrace(session, now), { hash: presentedHash, retiredAt: now }].slice(-MAX_GRACED_SECRETS),
+        recentlyRetired: [...this.withinGrace(session, now), now].slice(-MAX_GRACED_SECRETS),
       });
       if (rotated) return this.outcome(user, { ...session, lastUsedAt: now }, successor, now, meta);
       // Another request rotated this very token a moment ago: judge ours as a presenter of
@@ -113,7 +113,7 @@ export class RotatingSessions implements SessionStrategy {
       session = reread.session;
       await this.ensureUsable(session, user, now);
     }
-    const graced = this.gracedCurrent(session, presented, presentedHash, now);
+    const graced = this.gracedCurrent(session, presented, now);
     if (graced) {
       await this.limits.consume("refreshesPerSession", session.id);
       return this.outcome(user, session, graced, now, meta);
@@ -135,11 +135,10 @@ export class RotatingSessions implements SessionStrategy {
     const found = await this.storage.findSessionWithUser(presented.sessionId);
     if (!found) return;
     const { session } = found;
-    const hash = hashRefreshSecret(presented.secret);
     // Only the holder of the current (or a just-rotated) secret may end the session; a session
     // id alone, readable in any access token, must not be enough to log someone out.
-    const retired = this.withinGrace(session, this.options.now());
-    if (!sameHash(hash, session.currentHash) && !retired.some((r) => sameHash(hash, r.hash))) return;
+    const current = sameHash(hashRefreshSecret(presented.secret), session.currentHash);
+    if (!current && !this.gracedCurrent(session, presented, this.options.now())) return;
     if (await this.storage.revokeSession(session.id, "logout", this.options.now())) {
       this.events.emit({
         type: "logout",
@@ -230,25 +229,30 @@ export class RotatingSessions implements SessionStrategy {
     }
   }
 
-  /** The session's secrets retired less than the reuse grace ago (rows from before 0002 know only the last). */
-  private withinGrace(session: SessionRecord, now: number): RetiredSecret[] {
+  /**
+   * When the session's secrets retired less than the reuse grace ago were retired, oldest first
+   * (rows from before 0002 know only the last).
+   */
+  private withinGrace(session: SessionRecord, now: number): number[] {
     const graceMs = this.options.reuseGraceSeconds * 1000;
     const retired =
       session.recentlyRetired.length > 0 || session.previousHash === null || session.rotatedAt === null
         ? session.recentlyRetired
-        : [{ hash: session.previousHash, retiredAt: session.rotatedAt }];
-    return retired.filter((r) => now - r.retiredAt <= graceMs);
+        : [session.rotatedAt];
+    return retired.filter((retiredAt) => now - retiredAt <= graceMs);
   }
 
   /**
    * For a secret retired less than the grace ago — the last one or any earlier (T0 → T1 → T2
    * within a second, then a slow request with T0) — the session's current secret, reached by
-   * walking the chain forward; at most as many steps as there are secrets in the grace.
+   * walking the chain forward. A secret `k` steps behind the current one was retired by the
+   * `k`-th latest rotation, so it is covered exactly when the walk ends within as many steps as
+   * there are retirements in the grace. Forged secrets fail the tag check first (one HMAC).
    */
-  private gracedCurrent(session: SessionRecord, presented: OpaqueRefreshToken, presentedHash: string, now: number): Uint8Array | undefined {
-    const retired = this.withinGrace(session, now);
-    if (!retired.some((r) => sameHash(presentedHash, r.hash))) return undefined;
-    return this.chain.walkTo(session.id, presented.secret, session.currentHash, retired.length)?.link;
+  private gracedCurrent(session: SessionRecord, presented: OpaqueRefreshToken, now: number): Uint8Array | undefined {
+    const covered = this.withinGrace(session, now).length;
+    if (covered === 0 || !this.chain.isGenuine(session.id, presented.secret)) return undefined;
+    return this.chain.walkTo(session.id, presented.secret, session.currentHash, covered)?.link;
   }
 
   private async reuseDetected(session: SessionRecord, msSinceRotation: number, meta: RequestMeta): Promise<HushError> {

@@ -20,12 +20,6 @@ export interface UserRecord {
   emailVerifiedAt: number | null;
 }
 
-/** A refresh secret retired by a rotation, remembered while the reuse grace covers it. */
-export interface RetiredSecret {
-  hash: string;
-  retiredAt: number;
-}
-
 export interface SessionRecord {
   id: string;
   userId: string;
@@ -42,8 +36,12 @@ export interface SessionRecord {
   ip: string | null;
   revokedAt: number | null;
   revokedReason: string | null;
-  /** Secrets retired within the reuse grace, oldest first (including `previousHash` while it is covered). */
-  recentlyRetired: RetiredSecret[];
+  /**
+   * When the secrets the reuse grace may still cover were retired (ms), oldest first; the last
+   * is `previousHash`'s. Times only: a presented secret is matched by walking its chain forward
+   * to `currentHash`, and the number of steps says which retirement it was.
+   */
+  recentlyRetired: number[];
   /** The last sign-in or re-authentication; `null`: `createdAt`. */
   authTime: number | null;
   /** How that sign-in was made (RFC 8176 values). */
@@ -90,8 +88,8 @@ export interface RotateInput {
   nextHash: string;
   now: number;
   accessExpiresAt: number;
-  /** The session's retired secrets after this rotation: the caller drops those past the grace and adds `expectedHash`. */
-  recentlyRetired: readonly RetiredSecret[];
+  /** The retirement times after this rotation: the caller drops those past the grace and adds `now`. */
+  recentlyRetired: readonly number[];
 }
 
 /** A password change, applied in one transaction (see `Storage.replacePassword`). */

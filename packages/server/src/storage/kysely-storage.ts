@@ -13,7 +13,6 @@ import {
   type PasskeyRecord,
   type PasswordReplacement,
   type PruneResult,
-  type RetiredSecret,
   type RevokedSession,
   type RevokeReason,
   type RotateInput,
@@ -90,21 +89,26 @@ function toOutboxMail(row: Selectable<MailOutboxTable>): OutboxMail {
   };
 }
 
-/** `[[hash, retiredAt], …]` as stored; anything unreadable counts as none (it only widens a grace). */
-function parseRetired(text: string | null): RetiredSecret[] {
+/**
+ * `[retiredAt, …]` as stored, or the longer `[[hash, retiredAt], …]` of rows written before
+ * times sufficed (a refresh rewrites it in the short form). Anything unreadable counts as none:
+ * that only narrows a grace, never widens it.
+ */
+function parseRetired(text: string | null): number[] {
   if (!text) return [];
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed)) return [];
-  const retired: RetiredSecret[] = [];
+  const retired: number[] = [];
   for (const entry of parsed) {
-    if (Array.isArray(entry) && typeof entry[0] === "string" && typeof entry[1] === "number")
-      retired.push({ hash: entry[0], retiredAt: entry[1] });
+    const at = Array.isArray(entry) ? entry[1] : entry;
+    if (typeof at === "number") retired.push(at);
   }
   return retired;
 }
 
-function formatRetired(retired: readonly RetiredSecret[]): string | null {
-  return retired.length === 0 ? null : JSON.stringify(retired.map((r) => [r.hash, r.retiredAt]));
+function formatRetired(retired: readonly number[]): string | null {
+  // A few hundred bytes at most: the row a refresh reads and writes stays small.
+  return retired.length === 0 ? null : JSON.stringify(retired);
 }
 
 function toSession(row: Selectable<SessionsTable>): SessionRecord {

@@ -102,7 +102,7 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
               nextHash: "hash-1",
               now: 5,
               accessExpiresAt: 6,
-              recentlyRetired: [{ hash: "hash-0", retiredAt: 5 }],
+              recentlyRetired: [5],
             }),
           ),
         );
@@ -114,7 +114,7 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
           rotatedAt: 5,
           generation: 1,
           lastUsedAt: 5,
-          recentlyRetired: [{ hash: "hash-0", retiredAt: 5 }],
+          recentlyRetired: [5],
         });
         expect(found?.user.id).toBe(u.id);
       }),

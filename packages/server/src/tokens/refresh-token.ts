@@ -1,4 +1,4 @@
-import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, hash, type KeyObject, randomBytes, timingSafeEqual } from "node:crypto";
 import { deriveKey } from "../keys/derive-key.js";
 
 /** Bytes of a refresh secret: a 128-bit body from the CSPRNG or the chain, and a 128-bit tag. */
@@ -57,12 +57,13 @@ export function sameHash(a: string, b: string | null): boolean {
  * Without HUSH_SECRET nobody can compute a successor or a tag.
  */
 export class RefreshChain {
-  private readonly chainKey: Uint8Array;
-  private readonly tagKey: Uint8Array;
+  // KeyObjects, imported once: an HMAC from raw key bytes imports the key again every time.
+  private readonly chainKey: KeyObject;
+  private readonly tagKey: KeyObject;
 
   constructor(masterSecret: Uint8Array) {
-    this.chainKey = deriveKey(masterSecret, "hush/refresh-chain/v1");
-    this.tagKey = deriveKey(masterSecret, "hush/refresh-tag/v1");
+    this.chainKey = createSecretKey(deriveKey(masterSecret, "hush/refresh-chain/v1"));
+    this.tagKey = createSecretKey(deriveKey(masterSecret, "hush/refresh-tag/v1"));
   }
 
   /** The first secret of a new session: a random body and its tag. */
