@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import * as oidc from "openid-client";
 import { isLoopbackHost, type ProviderConfig, type ResolvedOptions } from "../config/options.js";
 import { HushError } from "../errors.js";
@@ -6,6 +6,7 @@ import type { SecurityEvents } from "../events/security-events.js";
 import type { SecretBox } from "../keys/secret-box.js";
 import type { Mailer } from "../mail/index.js";
 import { EmailTakenError, type IdentityRecord, IdentityTakenError, type Storage, type UserRecord } from "../storage/contract.js";
+import { sha256Base64url } from "../tokens/digest.js";
 import type { RequestMeta } from "./request-meta.js";
 import type { SignInGate } from "./sign-in-gate.js";
 import type { IssuedTokens } from "./token-issuer.js";
@@ -87,7 +88,7 @@ export function safeReturnTo(value: string | null | undefined): string {
   return value;
 }
 
-const hashOf = (text: string) => createHash("sha256").update(text).digest("base64url");
+const hashOf = sha256Base64url;
 
 /**
  * Sign-in with other providers (docs/api.md, Providers): OpenID Connect through `openid-client`

@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { REVOCATION_LIST_TYPE } from "@hush/protocol";
 import type { ResolvedOptions } from "../config/options.js";
 import type { KeyRing } from "../keys/key-ring.js";
 import type { Storage } from "../storage/contract.js";
+import { sha256Base64url } from "../tokens/digest.js";
 import { signCompactJws } from "../tokens/jws-signer.js";
 import { type RevocationEntry, RevocationSnapshot } from "./revocation-snapshot.js";
 
@@ -122,7 +122,7 @@ export class RevocationFeed {
 
   private newVersion(now: number): Version {
     const iat = Math.max(Math.floor(now / 1000), this.version?.iat ?? 0);
-    const etag = `"${createHash("sha256").update(`${this.options.issuer}|${iat}|${this.snapshot.digest}`).digest("base64url").slice(0, 27)}"`;
+    const etag = `"${sha256Base64url(`${this.options.issuer}|${iat}|${this.snapshot.digest}`).slice(0, 27)}"`;
     this.version = new Version(this, iat, etag, now);
     this.past.push({ iat, etag, seenUpTo: this.snapshot.seenUpTo });
     if (this.past.length > MAX_VERSIONS) this.past.shift();

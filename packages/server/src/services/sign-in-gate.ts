@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { ResolvedOptions } from "../config/options.js";
 import { HushError } from "../errors.js";
 import type { Storage, UserRecord } from "../storage/contract.js";
+import { sha256Base64url } from "../tokens/digest.js";
 import type { RequestMeta } from "./request-meta.js";
 import type { IssuedTokens, TokenIssuer } from "./token-issuer.js";
 import type { SecondFactorProof, TwoFactor } from "./two-factor.js";
@@ -21,7 +22,7 @@ interface MfaContext {
   pending?: PendingAction;
 }
 
-const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
+const hashToken = sha256Base64url;
 const invalidMfaToken = () => new HushError("invalid_mfa_token", "This sign-in step has expired or was already used. Sign in again.");
 
 /** The first factor was right and the account has a second one. */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as OTPAuth from "otpauth";
 import type { ResolvedOptions } from "../config/options.js";
 import { HushError } from "../errors.js";
@@ -7,6 +7,7 @@ import type { SecretBox } from "../keys/secret-box.js";
 import type { Mailer } from "../mail/index.js";
 import type { PasswordAttempts } from "../security/password-attempts.js";
 import type { Storage, UserRecord } from "../storage/contract.js";
+import { sha256Base64url } from "../tokens/digest.js";
 import type { RequestMeta } from "./request-meta.js";
 
 /** RFC 6238 as the contract fixes it: SHA-1, 6 digits, 30-second steps. */
@@ -26,7 +27,7 @@ export type SecondFactorProof = { code: string } | { recoveryCode: string };
 /** The additional data under which TOTP secrets are sealed: a sealed secret moved to another user's row does not open. */
 const sealedFor = (userId: string) => `hush/totp/${userId}`;
 
-const hashCode = (code: string) => createHash("sha256").update(normalizeRecoveryCode(code)).digest("base64url");
+const hashCode = (code: string) => sha256Base64url(normalizeRecoveryCode(code));
 
 /** Recovery codes are compared without case, spaces or dashes, as people type them. */
 function normalizeRecoveryCode(code: string): string {

@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { LinkPurpose, LinkTokenRecord } from "../storage/contract.js";
+import { sha256Base64url } from "./digest.js";
 
 /** A link token as mailed: `<id>.<secret>`, 128-bit id and 256-bit secret, base64url. */
 const LINK_TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 /** SHA-256 of a link secret, base64url: all the database keeps. */
 export function hashLinkSecret(secret: string): string {
-  return createHash("sha256").update(secret).digest("base64url");
+  return sha256Base64url(secret);
 }
 
 /** Mints a link token for one purpose and address; the record holds only the secret's hash. */

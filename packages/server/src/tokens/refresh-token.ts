@@ -1,5 +1,6 @@
-import { createHmac, createSecretKey, hash, type KeyObject, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from "node:crypto";
 import { deriveKey } from "../keys/derive-key.js";
+import { sha256Base64url } from "./digest.js";
 
 /** Bytes of a refresh secret: a 128-bit body from the CSPRNG or the chain, and a 128-bit tag. */
 const SECRET_BYTES = 32;
@@ -34,8 +35,7 @@ export function parseRefreshToken(text: string): OpaqueRefreshToken | undefined 
 
 /** What the database keeps of a secret: SHA-256, base64url. A leaked row cannot be replayed as a cookie. */
 export function hashRefreshSecret(secret: Uint8Array): string {
-  // One-shot: no Hash object for 32 bytes (the refresh hot path hashes two or three per request).
-  return hash("sha256", secret, "base64url");
+  return sha256Base64url(secret);
 }
 
 /** Compares two stored hashes in constant time. */
