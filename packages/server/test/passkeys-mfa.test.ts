@@ -14,6 +14,7 @@ import {
   loginWith,
   refreshCookieOf,
   refreshWith,
+  securityNoticesTo,
   signUp,
   TEST_SECRET,
   type TestServer,
@@ -183,6 +184,36 @@ for (const database of TEST_DATABASES)
       const done = await post(t, "/auth/mfa/verify", { mfaToken, code: totp(secret, t.clock.now()) });
       expect(done.status).toBe(200);
       expect(claimsOf((await done.json()).accessToken).amr).toEqual(expect.arrayContaining(["email", "otp", "mfa"]));
+    });
+
+    it("mails the owner a notice, without a link, for every change of sign-in methods", async () => {
+      const t = await server();
+      const { accessToken, secret, email } = await withTotp(t);
+      t.clock.advance(30_000);
+      const otp = (await (await post(t, "/auth/reauthenticate", { code: totp(secret, t.clock.now()) }, bearer(accessToken))).json())
+        .accessToken as string;
+      const rpId = new URL(t.url).hostname;
+      const key = new SoftAuthenticator(rpId, t.url);
+      const options = (await (await post(t, "/auth/passkeys/register/options", undefined, bearer(otp))).json()).options;
+      expect((await post(t, "/auth/passkeys/register", { response: key.register(options), name: "Phone" }, bearer(otp))).status).toBe(201);
+      const removed = await t.request(`/auth/passkeys/${encodeURIComponent(key.id)}`, { method: "DELETE", headers: bearer(otp) });
+      expect(removed.status).toBe(204);
+      expect((await post(t, "/auth/mfa/recovery-codes", undefined, bearer(otp))).status).toBe(200);
+      t.clock.advance(30_000);
+      expect((await post(t, "/auth/mfa/totp/disable", { code: totp(secret, t.clock.now()) }, bearer(otp))).status).toBe(204);
+
+      const changes = await securityNoticesTo(t, email, 5);
+      expect(changes).toHaveLength(5);
+      for (const text of changes) expect(text).not.toMatch(/https?:\/\/|#token=/);
+      expect(changes).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/Two-factor authentication with an authenticator app was turned on/),
+          expect.stringMatching(/A passkey \("Phone"\) was added/),
+          expect.stringMatching(/A passkey was removed/),
+          expect.stringMatching(/New recovery codes were made/),
+          expect.stringMatching(/Two-factor authentication was turned off/),
+        ]),
+      );
     });
 
     it("needs a recent sign-in, and with a second factor one that used it, to change factors", async () => {

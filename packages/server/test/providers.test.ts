@@ -5,7 +5,16 @@ import { TEST_DATABASES } from "../../../test-support/databases.js";
 import { freePort } from "../../../test-support/free-port.js";
 import { ScriptedBrowser, throughDemoProvider } from "./oidc-browser.js";
 import { type Bend, startRogueProvider } from "./rogue-provider.js";
-import { createClock, createTestServer, GOOD_PASSWORD, loginWith, refreshWith, signUp, type TestServer } from "./test-server.js";
+import {
+  createClock,
+  createTestServer,
+  GOOD_PASSWORD,
+  loginWith,
+  refreshWith,
+  securityNoticesTo,
+  signUp,
+  type TestServer,
+} from "./test-server.js";
 
 const [alice, bob, , eve] = DEMO_IDP_USERS as [
   (typeof DEMO_IDP_USERS)[number],
@@ -222,6 +231,15 @@ for (const database of TEST_DATABASES)
       // A link ticket works once.
       expect((await new ScriptedBrowser().request(url)).headers.get("location")).toBe(`${APP}/sign-in#error=oauth_failed`);
       expect((await t.request(`/auth/identities/${identities[0].id}`, { method: "DELETE", headers: auth })).status).toBe(204);
+      // The owner is told of both, by mail without a link.
+      const notices = await securityNoticesTo(t, owner.email, 2);
+      expect(notices).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/Sign-in with demo was added/),
+          expect.stringMatching(/Sign-in with demo was removed/),
+        ]),
+      );
+      for (const text of notices) expect(text).not.toMatch(/#token=/);
 
       // Bob's account was made by the provider: no password, so its identity is its only way in.
       const bobSession = await signInWith(bob);

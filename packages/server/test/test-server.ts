@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
+import { simpleParser } from "mailparser";
 import { pino } from "pino";
 import { POSTGRES_URL, type TestDatabase } from "../../../test-support/databases.js";
 import { createDatabase } from "../../../test-support/postgres.js";
@@ -183,4 +184,19 @@ export function loginWith(t: TestServer, email: string, password: string, header
 export async function refreshWith(t: TestServer, cookie: string, headers: Record<string, string> = {}) {
   const response = await t.request("/auth/refresh", { method: "POST", headers: { cookie, ...headers } });
   return { response, cookie: refreshCookieOf(response) };
+}
+
+/** The text and HTML of the security notices to `address` in a test server's outbox folder, once there are `count`. */
+export async function securityNoticesTo(t: TestServer, address: string, count: number): Promise<string[]> {
+  const folder = join(dirname(t.databaseFile), "outbox");
+  for (let i = 0; i < 100; i++) {
+    const files = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith(".eml")) : [];
+    const mails = await Promise.all(files.map(async (file) => simpleParser(readFileSync(join(folder, file)))));
+    const texts = mails
+      .filter((mail) => JSON.stringify(mail.to ?? "").includes(address) && mail.subject?.startsWith("Security notice"))
+      .map((mail) => `${mail.text ?? ""}${mail.html || ""}`);
+    if (texts.length >= count) return texts;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`fewer than ${count} mails to ${address} in the outbox`);
 }

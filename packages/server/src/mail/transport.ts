@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import nodemailer, { type Transport, type Transporter } from "nodemailer";
 
@@ -144,7 +144,11 @@ function outboxTransport(dir: string): MailTransport {
       fileCounter = (fileCounter + 1) % 10_000;
       const name = `${Date.now()}-${String(fileCounter).padStart(4, "0")}-${randomBytes(4).toString("hex")}.eml`;
       const file = join(folder, name);
-      await writeFile(file, info.message as Buffer, { mode: 0o600, flag: "wx" });
+      // Written under another name, then renamed: whoever lists the folder's .eml files (the
+      // demo's dev mailbox, a test) never reads a mail half written.
+      const partial = join(folder, `.${name}.partial`);
+      await writeFile(partial, info.message as Buffer, { mode: 0o600, flag: "wx" });
+      await rename(partial, file);
       return { response: `written to ${file}`, file };
     },
     async verify() {
