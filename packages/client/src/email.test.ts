@@ -1,50 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { APP, AUTH, installFakeBrowser, makeToken, respond, settle, tokenResponse, userOf } from "../test/fake-browser.js";
+import { APP, installFakeBrowser, makeToken, respond, settle, tokenResponse, userOf } from "../test/fake-browser.js";
+import { BASE, endpoint, outcome, refused } from "../test/fake-endpoint.js";
 import type { AuthClient } from "./auth-client.js";
-import { isAuthError } from "./auth-error.js";
 import { createAuthClient } from "./create-auth-client.js";
 import { emailActions, readLinkToken } from "./email.js";
 import type { AuthEvent } from "./events.js";
 
-const BASE = `${AUTH}/auth`;
 const REFRESH = `${BASE}/refresh`;
 const PASSWORD = "violet-otter-keeps-42-secrets";
 
-/** A request as the fake server saw it, with what the email flows must send. */
-interface Seen {
-  method: string;
-  url: string;
-  csrf: string | null;
-  credentials: RequestCredentials;
-  authorization: string | null;
-  contentType: string | null;
-  body: unknown;
-}
-
-/** Routes `METHOD path` to `answer`, recording each request (headers and JSON body) in `seen`. */
-function endpoint(method: string, path: string, answer: (body: unknown) => Response) {
-  const seen: Seen[] = [];
-  const key = `${method} ${BASE}${path}`;
-  const handler = async (request: Request) => {
-    const text = await request.text();
-    const body: unknown = text ? JSON.parse(text) : undefined;
-    seen.push({
-      method: request.method,
-      url: request.url,
-      csrf: request.headers.get("x-hush-csrf"),
-      credentials: request.credentials,
-      authorization: request.headers.get("authorization"),
-      contentType: request.headers.get("content-type"),
-      body,
-    });
-    return answer(body);
-  };
-  return { key, handler, seen };
-}
-
 const accepted = (path: string) => () => respond(`${BASE}${path}`, null, { status: 202 });
-const refused = (path: string, status: number, error: string) => () =>
-  respond(`${BASE}${path}`, { error, message: `Refused: ${error}.` }, { status });
 const verifiedUser = (id: string, email = `${id}@example.com`) => ({ ...userOf(id), email, emailVerified: true });
 
 /** Opens a "tab": a client on the fake page, signed in from the cookie (user u1, session s1) unless the refresh says otherwise. */
@@ -58,13 +23,6 @@ async function openTab() {
 }
 
 const anonymousRefresh = () => respond(REFRESH, { error: "invalid_refresh_token", message: "No session." }, { status: 401 });
-
-/** What `promise` settled with: `code:status` of the AuthError it rejected with, or "resolved". */
-const outcome = (promise: Promise<unknown>) =>
-  promise.then(
-    () => "resolved",
-    (error: unknown) => (isAuthError(error) ? `${error.code}:${error.status}` : `not an AuthError: ${String(error)}`),
-  );
 
 afterEach(() => {
   vi.unstubAllGlobals();

@@ -1,6 +1,7 @@
 import { build } from "esbuild";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { AUTH, installFakeBrowser, makeToken, respond, settle, userOf } from "../test/fake-browser.js";
+import { installFakeBrowser, makeToken, respond, settle, userOf } from "../test/fake-browser.js";
+import { BASE, endpoint, outcome, refused } from "../test/fake-endpoint.js";
 import type { AuthClient } from "./auth-client.js";
 import { isAuthError } from "./auth-error.js";
 import { createAuthClient } from "./create-auth-client.js";
@@ -19,44 +20,12 @@ const webauthn = vi.hoisted(() => ({
 }));
 vi.mock("@simplewebauthn/browser", () => webauthn);
 
-const BASE = `${AUTH}/auth`;
 const REFRESH = `${BASE}/refresh`;
-
-/** A request as the fake server saw it. */
-interface Seen {
-  method: string;
-  url: string;
-  csrf: string | null;
-  credentials: RequestCredentials;
-  authorization: string | null;
-  body: unknown;
-}
-
-/** Routes `METHOD path` to `answer`, recording each request in `seen`. */
-function endpoint(method: string, path: string, answer: (body: unknown) => Response | Promise<Response>) {
-  const seen: Seen[] = [];
-  const handler = async (request: Request) => {
-    const text = await request.text();
-    const body: unknown = text ? JSON.parse(text) : undefined;
-    seen.push({
-      method: request.method,
-      url: request.url,
-      csrf: request.headers.get("x-hush-csrf"),
-      credentials: request.credentials,
-      authorization: request.headers.get("authorization"),
-      body,
-    });
-    return answer(body);
-  };
-  return { key: `${method} ${BASE}${path}`, handler, seen };
-}
 
 const json =
   (path: string, body: unknown, status = 200) =>
   () =>
     respond(`${BASE}${path}`, body, { status });
-const refused = (path: string, status: number, error: string, extra: object = {}) =>
-  json(path, { error, message: `Refused: ${error}.`, ...extra }, status);
 const anonymousRefresh = () => respond(REFRESH, { error: "invalid_refresh_token", message: "No session." }, { status: 401 });
 const tokenAnswer = (path: string, sub: string, sid: string, ttlSeconds = 900) =>
   json(path, { accessToken: makeToken({ sub, sid, ttlSeconds }), tokenType: "Bearer", expiresIn: ttlSeconds, user: userOf(sub) });
@@ -87,13 +56,6 @@ async function openTab() {
   await auth.ready;
   return { auth, events, mfa: mfaActions(auth) };
 }
-
-/** What `promise` settled with: `code:status` of the AuthError it rejected with, or "resolved". */
-const outcome = (promise: Promise<unknown>) =>
-  promise.then(
-    () => "resolved",
-    (error: unknown) => (isAuthError(error) ? `${error.code}:${error.status}` : `not an AuthError: ${String(error)}`),
-  );
 
 /** A DOMException-like error, named as the browser names it. */
 const browserError = (name: string, message = name) => Object.assign(new Error(message), { name });
@@ -156,6 +118,7 @@ describe("mfa_required and verifyMfa", () => {
         csrf: "1",
         credentials: "include",
         authorization: null,
+        contentType: "application/json",
         body: { mfaToken: "mfa-1", code: "123456" },
       },
     ]);

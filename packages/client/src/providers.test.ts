@@ -1,50 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { APP, AUTH, installFakeBrowser, respond, settle } from "../test/fake-browser.js";
+import { BASE, endpoint, outcome, refused } from "../test/fake-endpoint.js";
 import type { AuthClient } from "./auth-client.js";
-import { isAuthError } from "./auth-error.js";
 import { createAuthClient } from "./create-auth-client.js";
 import { providerActions, readProviderResult } from "./providers.js";
 
-const BASE = `${AUTH}/auth`;
 const REFRESH = `${BASE}/refresh`;
-
-/** A request as the fake server saw it. */
-interface Seen {
-  method: string;
-  url: string;
-  csrf: string | null;
-  credentials: RequestCredentials;
-  authorization: string | null;
-  body: string;
-}
-
-/** Routes `METHOD path` to `answer`, recording each request in `seen`. */
-function endpoint(method: string, path: string, answer: () => Response) {
-  const seen: Seen[] = [];
-  const key = `${method} ${BASE}${path}`;
-  const handler = async (request: Request) => {
-    seen.push({
-      method: request.method,
-      url: request.url,
-      csrf: request.headers.get("x-hush-csrf"),
-      credentials: request.credentials,
-      authorization: request.headers.get("authorization"),
-      body: await request.text(),
-    });
-    return answer();
-  };
-  return { key, handler, seen };
-}
-
-const refused = (path: string, status: number, error: string) => () =>
-  respond(`${BASE}${path}`, { error, message: `Refused: ${error}.` }, { status });
-
-/** What `promise` settled with: `code:status` of the AuthError it rejected with, or "resolved". */
-const outcome = (promise: Promise<unknown>) =>
-  promise.then(
-    () => "resolved",
-    (error: unknown) => (isAuthError(error) ? `${error.code}:${error.status}` : `not an AuthError: ${String(error)}`),
-  );
 
 /** The fake page's location, with an `assign` that records where the page would go. */
 function stubLocation(url = `${APP}/sign-in`) {
@@ -102,7 +63,8 @@ describe("providerActions", () => {
         csrf: "1",
         credentials: "include",
         authorization: `Bearer ${await auth.getAccessToken()}`,
-        body: "",
+        contentType: null,
+        body: undefined,
       },
     ]);
     expect(assign.mock.calls).toEqual([[link]]);
