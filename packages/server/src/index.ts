@@ -10,5 +10,5 @@ export { listen, nodeHandler } from "./node/listen.js";
 export type { Auth, ProtectOptions } from "./routes/assisted-guard.js";
 export type { RateLimit, RateLimitSettings } from "./security/rate-limits.js";
 export { DEFAULT_RATE_LIMITS } from "./security/rate-limits.js";
-export type { Storage } from "./storage/contract.js";
+export type { SessionUser, Storage } from "./storage/contract.js";
 export { openStorage } from "./storage/open-storage.js";

@@ -5,7 +5,7 @@ import { cookieHeaders } from "../http/refresh-cookie.js";
 import { checkCsrf } from "../security/csrf.js";
 import type { ServerContext } from "../server-context.js";
 import { requestMetaOf } from "../services/request-meta.js";
-import type { UserRecord } from "../storage/contract.js";
+import type { SessionUser } from "../storage/contract.js";
 import { bearerToken, liveUserOf } from "./guards.js";
 
 /** Options of `server.protect()`. */
@@ -21,7 +21,7 @@ export interface ProtectOptions {
 /** What a protected handler receives besides the request. */
 export interface Auth {
   claims: AccessTokenClaims;
-  user: UserRecord;
+  user: SessionUser;
 }
 
 /** An authenticated request, with the headers an assisted refresh adds to the response. */

@@ -8,13 +8,13 @@ import { credentialsSchema, meResponseSchema, pendingSignupSchema, tokenResponse
 import { corsApplied, corsHeadersFor } from "../security/cors.js";
 import type { ServerContext } from "../server-context.js";
 import type { RequestMeta } from "../services/request-meta.js";
-import type { UserRecord } from "../storage/contract.js";
+import type { SessionUser } from "../storage/contract.js";
 import { publicUser, tokenParts, tokenResponse } from "./token-response.js";
 
 const tokenSet = { description: "Token response; sets the refresh cookie", schema: tokenResponseSchema };
 
 /** A browser that proved the password becomes a trusted device for this account. */
-export const deviceCookieFor = (ctx: ServerContext, user: UserRecord) => ctx.deviceCookie.set(ctx.devices.issue(user.email));
+export const deviceCookieFor = (ctx: ServerContext, user: SessionUser) => ctx.deviceCookie.set(ctx.devices.issue(user.email));
 
 /**
  * `POST /auth/refresh` past its CSRF check, as plain parts with the CORS headers: shared by the

@@ -3,10 +3,10 @@ import type { PlainResponse } from "../http/error-response.js";
 import { corsApplied, corsHeadersFor } from "../security/cors.js";
 import type { ServerContext } from "../server-context.js";
 import type { IssuedTokens } from "../services/token-issuer.js";
-import type { UserRecord } from "../storage/contract.js";
+import type { SessionUser } from "../storage/contract.js";
 
 /** The user as the API shows it: never the hash, stamp or suspension details. */
-export function publicUser(user: UserRecord): PublicUser {
+export function publicUser(user: SessionUser): PublicUser {
   return {
     id: user.id,
     email: user.email,

@@ -2,7 +2,7 @@ import type { ResolvedOptions } from "../config/options.js";
 import { HushError, invalidRefreshToken, sessionRevoked } from "../errors.js";
 import type { SecurityEvents } from "../events/security-events.js";
 import type { RateLimits } from "../security/rate-limits.js";
-import type { RevokeReason, SessionRecord, Storage, UserRecord } from "../storage/contract.js";
+import type { RefreshSession, RevokeReason, SessionRecord, SessionUser, Storage, UserRecord } from "../storage/contract.js";
 import {
   formatRefreshToken,
   hashRefreshSecret,
@@ -86,7 +86,7 @@ export class RotatingSessions implements SessionStrategy {
    * hashes — except a genuine retired token, whose chain walk ends the session.
    */
   private async rotate(presented: OpaqueRefreshToken, meta: RequestMeta, accessExpiresAt: number): Promise<RefreshOutcome> {
-    const found = await this.storage.findSessionWithUser(presented.sessionId);
+    const found = await this.readForRefresh(presented.sessionId);
     if (!found) throw invalidRefreshToken();
     const { user } = found;
     let { session } = found;
@@ -108,7 +108,7 @@ export class RotatingSessions implements SessionStrategy {
       if (rotated) return this.outcome(user, { ...session, lastUsedAt: now }, successor, now, meta);
       // Another request rotated this very token a moment ago: judge ours as a presenter of
       // a token just retired, which the grace window covers.
-      const reread = await this.storage.findSessionWithUser(session.id);
+      const reread = await this.readForRefresh(session.id);
       if (!reread) throw invalidRefreshToken();
       session = reread.session;
       await this.ensureUsable(session, user, now);
@@ -218,7 +218,12 @@ export class RotatingSessions implements SessionStrategy {
   }
 
   /** Throws unless the session is alive: not revoked, not expired, user not suspended or re-stamped. */
-  private async ensureUsable(session: SessionRecord, user: UserRecord, now: number): Promise<void> {
+  /** The session and user a refresh needs, through the storage's narrow read when it has one. */
+  private readForRefresh(sessionId: string): Promise<{ session: RefreshSession; user: SessionUser } | undefined> {
+    return this.storage.findSessionForRefresh ? this.storage.findSessionForRefresh(sessionId) : this.storage.findSessionWithUser(sessionId);
+  }
+
+  private async ensureUsable(session: RefreshSession, user: SessionUser, now: number): Promise<void> {
     if (session.revokedAt !== null) throw sessionRevoked();
     if (user.suspendedAt !== null || user.securityStamp !== session.securityStamp) {
       await this.storage.revokeSession(session.id, user.suspendedAt !== null ? "suspended" : "password_changed", now);
@@ -233,7 +238,7 @@ export class RotatingSessions implements SessionStrategy {
    * When the session's secrets retired less than the reuse grace ago were retired, oldest first
    * (rows from before 0002 know only the last).
    */
-  private withinGrace(session: SessionRecord, now: number): number[] {
+  private withinGrace(session: RefreshSession, now: number): number[] {
     const graceMs = this.options.reuseGraceSeconds * 1000;
     const retired =
       session.recentlyRetired.length > 0 || session.previousHash === null || session.rotatedAt === null
@@ -249,13 +254,13 @@ export class RotatingSessions implements SessionStrategy {
    * `k`-th latest rotation, so it is covered exactly when the walk ends within as many steps as
    * there are retirements in the grace. Forged secrets fail the tag check first (one HMAC).
    */
-  private gracedCurrent(session: SessionRecord, presented: OpaqueRefreshToken, now: number): Uint8Array | undefined {
+  private gracedCurrent(session: RefreshSession, presented: OpaqueRefreshToken, now: number): Uint8Array | undefined {
     const covered = this.withinGrace(session, now).length;
     if (covered === 0 || !this.chain.isGenuine(session.id, presented.secret)) return undefined;
     return this.chain.walkTo(session.id, presented.secret, session.currentHash, covered)?.link;
   }
 
-  private async reuseDetected(session: SessionRecord, msSinceRotation: number, meta: RequestMeta): Promise<HushError> {
+  private async reuseDetected(session: RefreshSession, msSinceRotation: number, meta: RequestMeta): Promise<HushError> {
     await this.storage.revokeSession(session.id, "reuse_detected", this.options.now());
     this.events.emit({
       type: "refresh_token_reused",
@@ -268,7 +273,7 @@ export class RotatingSessions implements SessionStrategy {
     return new HushError("refresh_token_reused", "This refresh token was already used. The session has been ended for safety.");
   }
 
-  private outcome(user: UserRecord, session: SessionRecord, successor: Uint8Array, now: number, meta: RequestMeta): RefreshOutcome {
+  private outcome(user: SessionUser, session: RefreshSession, successor: Uint8Array, now: number, meta: RequestMeta): RefreshOutcome {
     this.events.emit({ type: "refresh", userId: user.id, sessionId: session.id, ip: meta.ip, userAgent: meta.userAgent ?? undefined });
     return {
       user,
@@ -282,7 +287,7 @@ export class RotatingSessions implements SessionStrategy {
   }
 
   /** Seconds left: the smaller of the absolute end and the idle timeout from the last use. */
-  private cookieMaxAge(session: SessionRecord, now: number): number {
+  private cookieMaxAge(session: Pick<SessionRecord, "expiresAt" | "lastUsedAt">, now: number): number {
     const idleEnd = session.lastUsedAt + this.options.refreshIdleTtlSeconds * 1000;
     return Math.floor((Math.min(session.expiresAt, idleEnd) - now) / 1000);
   }

@@ -1,4 +1,4 @@
-import type { RevokeReason, UserRecord } from "../storage/contract.js";
+import type { RevokeReason, SessionUser, UserRecord } from "../storage/contract.js";
 import type { RequestMeta } from "./request-meta.js";
 
 /** A session's refresh token, as it goes into the cookie. */
@@ -20,7 +20,7 @@ export interface SignInMethod {
 
 /** The result of a successful refresh: who, which session, and the next refresh token. */
 export interface RefreshOutcome extends IssuedRefresh {
-  user: UserRecord;
+  user: SessionUser;
 }
 
 /** One session as `GET /auth/sessions` lists it; times in milliseconds. */

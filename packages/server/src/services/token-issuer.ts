@@ -1,12 +1,12 @@
 import type { ResolvedOptions } from "../config/options.js";
-import type { UserRecord } from "../storage/contract.js";
+import type { SessionUser, UserRecord } from "../storage/contract.js";
 import type { AccessTokens, IssuedAccessToken } from "../tokens/access-token.js";
 import type { RequestMeta } from "./request-meta.js";
 import type { IssuedRefresh, SessionStrategy, SignInMethod } from "./session-strategy.js";
 
 /** What signing someone in (or keeping them signed in) hands out. */
 export interface IssuedTokens {
-  user: UserRecord;
+  user: SessionUser;
   access: IssuedAccessToken;
   refresh: IssuedRefresh;
 }
@@ -37,7 +37,7 @@ export class TokenIssuer {
   }
 
   /** Issues an access token for a session whose refresh token the caller already has. */
-  async issue(user: UserRecord, refresh: IssuedRefresh): Promise<IssuedTokens> {
+  async issue(user: SessionUser, refresh: IssuedRefresh): Promise<IssuedTokens> {
     return { user, access: await this.accessTokens.issue(user, refresh, this.options.now()), refresh };
   }
 

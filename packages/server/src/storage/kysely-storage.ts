@@ -13,10 +13,12 @@ import {
   type PasskeyRecord,
   type PasswordReplacement,
   type PruneResult,
+  type RefreshSession,
   type RevokedSession,
   type RevokeReason,
   type RotateInput,
   type SessionRecord,
+  type SessionUser,
   type SigningKeyRecord,
   type Storage,
   type TotpRecord,
@@ -263,6 +265,34 @@ function compileHotQueries(db: Kysely<Database>) {
         ])
         .where("s.id", "=", p("sessionId")),
     ),
+    // Only what a refresh uses: the password hash, user agent and the like stay on disk.
+    findSessionForRefresh: compileOnce((p: (name: "sessionId") => never) =>
+      db
+        .selectFrom("sessions as s")
+        .innerJoin("users as u", "u.id", "s.user_id")
+        .select([
+          "s.id",
+          "s.user_id",
+          "s.current_hash",
+          "s.previous_hash",
+          "s.rotated_at",
+          "s.generation",
+          "s.created_at",
+          "s.last_used_at",
+          "s.expires_at",
+          "s.security_stamp",
+          "s.revoked_at",
+          "s.recently_retired",
+          "s.auth_time",
+          "s.amr",
+          "u.email as u_email",
+          "u.created_at as u_created_at",
+          "u.security_stamp as u_security_stamp",
+          "u.suspended_at as u_suspended_at",
+          "u.email_verified_at as u_email_verified_at",
+        ])
+        .where("s.id", "=", p("sessionId")),
+    ),
     // Conditional on the expected hash: of concurrent rotations of one token exactly one
     // matches a row; the database's own row locking decides, on every instance alike.
     rotateSession: compileOnce((p: (name: keyof RotateInput) => never) =>
@@ -417,6 +447,38 @@ export class KyselyStorage implements Storage {
         amr: JSON.stringify(session.amr),
       })
       .execute();
+  }
+
+  async findSessionForRefresh(sessionId: string): Promise<{ session: RefreshSession; user: SessionUser } | undefined> {
+    const { rows } = await this.runHot(this.hot.findSessionForRefresh({ sessionId }));
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      session: {
+        id: row.id,
+        userId: row.user_id,
+        currentHash: row.current_hash,
+        previousHash: row.previous_hash,
+        rotatedAt: numOrNull(row.rotated_at),
+        generation: num(row.generation),
+        createdAt: num(row.created_at),
+        lastUsedAt: num(row.last_used_at),
+        expiresAt: num(row.expires_at),
+        securityStamp: num(row.security_stamp),
+        revokedAt: numOrNull(row.revoked_at),
+        recentlyRetired: parseRetired(row.recently_retired),
+        authTime: numOrNull(row.auth_time),
+        amr: parseAmr(row.amr),
+      },
+      user: {
+        id: row.user_id,
+        email: row.u_email,
+        createdAt: num(row.u_created_at),
+        securityStamp: num(row.u_security_stamp),
+        suspendedAt: numOrNull(row.u_suspended_at),
+        emailVerifiedAt: numOrNull(row.u_email_verified_at),
+      },
+    };
   }
 
   async findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {

@@ -88,6 +88,24 @@ export function runStorageConformance(name: string, open: () => Promise<Storage>
     );
 
     it(
+      "reads for a refresh (when it can) the same session and user as findSessionWithUser, less what a refresh never uses",
+      withStorage(async (storage) => {
+        if (!storage.findSessionForRefresh) return;
+        const u = { ...user(), suspendedAt: 7, emailVerifiedAt: 8 };
+        await storage.createUser(u);
+        const s = { ...session(u.id), recentlyRetired: [3, 4], authTime: 5, amr: ["pwd", "otp"] };
+        await storage.createSession(s);
+        const full = await storage.findSessionWithUser(s.id);
+        const narrow = await storage.findSessionForRefresh(s.id);
+        if (!full) throw new Error("no session");
+        const { accessExpiresAt, userAgent, ip, revokedReason, ...session_ } = full.session;
+        const { passwordHash, updatedAt, ...user_ } = full.user;
+        expect(narrow).toEqual({ session: session_, user: user_ });
+        expect(await storage.findSessionForRefresh("no-such-session-id-00")).toBeUndefined();
+      }),
+    );
+
+    it(
       "rotates a session exactly once under concurrent calls with the same expected hash",
       withStorage(async (storage) => {
         const u = user();
