@@ -113,7 +113,26 @@ function formatRetired(retired: readonly number[]): string | null {
   return retired.length === 0 ? null : JSON.stringify(retired);
 }
 
-function toSession(row: Selectable<SessionsTable>): SessionRecord {
+/** The columns of a session row that a refresh reads (see `findSessionForRefresh`). */
+type RefreshSessionRow = Pick<
+  Selectable<SessionsTable>,
+  | "id"
+  | "user_id"
+  | "current_hash"
+  | "previous_hash"
+  | "rotated_at"
+  | "generation"
+  | "created_at"
+  | "last_used_at"
+  | "expires_at"
+  | "security_stamp"
+  | "revoked_at"
+  | "recently_retired"
+  | "auth_time"
+  | "amr"
+>;
+
+function toRefreshSession(row: RefreshSessionRow): RefreshSession {
   return {
     id: row.id,
     userId: row.user_id,
@@ -125,14 +144,20 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
     lastUsedAt: num(row.last_used_at),
     expiresAt: num(row.expires_at),
     securityStamp: num(row.security_stamp),
-    accessExpiresAt: num(row.access_expires_at),
-    userAgent: row.user_agent,
-    ip: row.ip,
     revokedAt: numOrNull(row.revoked_at),
-    revokedReason: row.revoked_reason,
     recentlyRetired: parseRetired(row.recently_retired),
     authTime: numOrNull(row.auth_time),
     amr: parseAmr(row.amr),
+  };
+}
+
+function toSession(row: Selectable<SessionsTable>): SessionRecord {
+  return {
+    ...toRefreshSession(row),
+    accessExpiresAt: num(row.access_expires_at),
+    userAgent: row.user_agent,
+    ip: row.ip,
+    revokedReason: row.revoked_reason,
   };
 }
 
@@ -454,22 +479,7 @@ export class KyselyStorage implements Storage {
     const row = rows[0];
     if (!row) return undefined;
     return {
-      session: {
-        id: row.id,
-        userId: row.user_id,
-        currentHash: row.current_hash,
-        previousHash: row.previous_hash,
-        rotatedAt: numOrNull(row.rotated_at),
-        generation: num(row.generation),
-        createdAt: num(row.created_at),
-        lastUsedAt: num(row.last_used_at),
-        expiresAt: num(row.expires_at),
-        securityStamp: num(row.security_stamp),
-        revokedAt: numOrNull(row.revoked_at),
-        recentlyRetired: parseRetired(row.recently_retired),
-        authTime: numOrNull(row.auth_time),
-        amr: parseAmr(row.amr),
-      },
+      session: toRefreshSession(row),
       user: {
         id: row.user_id,
         email: row.u_email,
