@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createVerifier } from "@hush/verify";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countRefreshes, HAS_CHROMIUM, launchChromium, PASSWORD, screenshot } from "./demo-fixture.js";
@@ -54,6 +55,17 @@ describe.skipIf(!HAS_CHROMIUM || !NEXT_BUILT)("Next.js (examples/next): server-r
     await page.waitForURL(`${app.url}/notes`);
     await page.getByText(`Signed in as ${email}`).waitFor();
     return { context, page, email };
+  }
+
+  /** A sign-up straight to the app's auth endpoint, as a script would: the token response. */
+  async function signUpOverHttp(email: string): Promise<{ accessToken: string; user: { id: string; email: string } }> {
+    const response = await fetch(`${app.url}/auth/signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-hush-csrf": "1" },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    if (response.status !== 201) throw new Error(`signup answered ${response.status}`);
+    return (await response.json()) as { accessToken: string; user: { id: string; email: string } };
   }
 
   /** The refresh cookie of a context, as a `Cookie` header. */
@@ -126,12 +138,7 @@ describe.skipIf(!HAS_CHROMIUM || !NEXT_BUILT)("Next.js (examples/next): server-r
   });
 
   it("ignores an access-token header sent by the browser, even a genuine token of another user", async () => {
-    const victim = await fetch(`${app.url}/auth/signup`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-hush-csrf": "1" },
-      body: JSON.stringify({ email: `victim${Date.now()}@example.com`, password: PASSWORD }),
-    });
-    const { accessToken, user } = (await victim.json()) as { accessToken: string; user: { email: string } };
+    const { accessToken, user } = await signUpOverHttp(`victim${Date.now()}@example.com`);
     const forged = {
       "x-hush-access-token": accessToken,
       "x-hush-user": encodeURIComponent(JSON.stringify(user)),
@@ -154,6 +161,14 @@ describe.skipIf(!HAS_CHROMIUM || !NEXT_BUILT)("Next.js (examples/next): server-r
     expect(mine).toContain(email);
     expect(mine).not.toContain(user.email);
     await context.close();
+  });
+
+  it("publishes its keys, so another service verifies the app's access tokens on its own", async () => {
+    const { accessToken, user } = await signUpOverHttp(`service${Date.now()}@example.com`);
+    const verify = createVerifier({ issuer: app.url, audience: "hush", jwksUrl: `${app.url}/.well-known/jwks.json` });
+    expect((await verify(accessToken)).sub).toBe(user.id);
+    await expect(verify(`${accessToken.slice(0, -4)}AAAA`)).rejects.toMatchObject({ code: "bad_signature" });
+    verify.close();
   });
 
   it("carries a logout in one tab to another tab's server-rendered pages at their next navigation", async () => {

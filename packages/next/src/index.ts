@@ -30,8 +30,6 @@ export interface HushNextOptions {
   issuer: string;
   /** The audience its access tokens carry (`HUSH_AUDIENCE`). Default `"hush"`. */
   audience?: string | readonly string[];
-  /** Where the auth server is mounted in this app. Default `/auth` (`app/auth/[...hush]/route.ts`). */
-  mountPath?: string;
   /** Further options of the verifier (`@hush/verify`), e.g. `revocations`. */
   verify?: Omit<VerifierOptions, "issuer" | "audience">;
   /** Options of the session reader (`@hush/ssr`): `timeoutMs`, `joinWindowMs`. */
@@ -108,7 +106,6 @@ const isUser = (value: unknown): value is PublicUser =>
 
 /** Creates the route handlers, proxy and server-side reads of one auth server. */
 export function createHushNext(options: HushNextOptions): HushNext {
-  const mountPath = (options.mountPath ?? "/auth").replace(/\/$/, "");
   let handler: Promise<AuthHandler> | undefined;
   const auth = (): Promise<AuthHandler> => {
     const given = options.auth;
@@ -142,13 +139,10 @@ export function createHushNext(options: HushNextOptions): HushNext {
     return verifier;
   };
 
-  /** The app's request, re-addressed to the auth server's paths (`/auth/...` under `mountPath`). */
+  /** The app's request, answered by the auth server: its paths are the app's (`/auth/…`, `/.well-known/jwks.json`). */
   async function forward(request: Request): Promise<Response> {
     if (typeof options.auth === "string") throw new Error("@hush/next: handlers need the auth server in process");
-    const url = new URL(request.url);
-    if (mountPath !== "/auth" && url.pathname.startsWith(`${mountPath}/`)) url.pathname = `/auth${url.pathname.slice(mountPath.length)}`;
-    const forwarded = url.href === request.url ? request : new Request(url, request);
-    return (await auth()).fetch(forwarded);
+    return (await auth()).fetch(request);
   }
 
   async function getServerAuth(): Promise<ServerAuth | null> {
@@ -183,7 +177,7 @@ export function createHushNext(options: HushNextOptions): HushNext {
       const forwarded = new Headers(request.headers);
       for (const name of OWN_HEADERS) forwarded.delete(name);
       const path = request.nextUrl.pathname;
-      const onAuthServer = path === mountPath || path.startsWith(`${mountPath}/`);
+      const onAuthServer = path.startsWith("/auth/") || path.startsWith("/.well-known/");
       // Only document navigations and same-origin actions: never prefetches, RSC requests or assets.
       if (onAuthServer || !(isPageNavigation(request.headers) || isSameOriginAction(request))) {
         return NextResponse.next({ request: { headers: forwarded } });

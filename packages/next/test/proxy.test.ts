@@ -88,10 +88,18 @@ describe("@hush/next: the proxy against a real auth server", () => {
     expect(refused.headers.getSetCookie().map((c) => c.split(";")[0])).toEqual(["__Host-hush_rt=", "hush_session="]);
   });
 
-  it("serves the auth server from its route handlers, under another mount path too", async () => {
-    const hush = createHushNext({ auth: t.server, issuer: t.url, mountPath: "/api/auth" });
-    const health = await hush.handlers.GET(new Request(`${APP}/api/auth/openapi.json`));
-    expect(health.status).toBe(200);
-    expect(((await health.json()) as { openapi: string }).openapi).toMatch(/^3\./);
+  it("serves the auth server from its route handlers: a sign-up with its body, and the keys", async () => {
+    const hush = createHushNext({ auth: t.server, issuer: t.url });
+    const signup = await hush.handlers.POST(
+      new Request(`${APP}/auth/signup`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-hush-csrf": "1" },
+        body: JSON.stringify({ email: "handlers@example.com", password: "violet-otter-keeps-42-secrets" }),
+      }),
+    );
+    expect(signup.status).toBe(201);
+    expect(signup.headers.getSetCookie().map((c) => c.split("=")[0])).toContain("hush_session");
+    const keys = await hush.handlers.GET(new Request(`${APP}/.well-known/jwks.json`));
+    expect(((await keys.json()) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
   });
 });
