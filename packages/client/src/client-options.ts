@@ -46,6 +46,9 @@ export interface AuthClientOptions {
   sessionHint?: boolean;
 }
 
+/** The session hint cookie's name, `SESSION_HINT_COOKIE_NAME` of `@hush/protocol` inlined (a test keeps them equal). */
+export const SESSION_HINT_COOKIE = "hush_session";
+
 /** Default of `peerWaitMs`, in ms: a peer on the same machine answers well within it. */
 export const PEER_WAIT_MS = 150;
 /** Default of `lockWaitMs`, in ms. */
@@ -93,6 +96,8 @@ export function resolveOptions(options: AuthClientOptions): ResolvedOptions {
     // Cookies belong to a host name, whatever the port: the auth server's hint is visible here
     // exactly when it runs on this page's host name.
     mayHaveSession: () =>
-      options.sessionHint === false || server.hostname !== location.hostname || `; ${document.cookie}`.includes("; hush_session=1"),
+      options.sessionHint === false ||
+      server.hostname !== location.hostname ||
+      `; ${document.cookie}`.includes(`; ${SESSION_HINT_COOKIE}=1`),
   };
 }

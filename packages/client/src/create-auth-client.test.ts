@@ -1,18 +1,24 @@
 import { readFileSync } from "node:fs";
-import { ACCESS_TOKEN_HEADER as PROTOCOL_ACCESS_TOKEN_HEADER, CSRF_HEADER as PROTOCOL_CSRF_HEADER } from "@hush/protocol";
+import {
+  ACCESS_TOKEN_HEADER as PROTOCOL_ACCESS_TOKEN_HEADER,
+  CSRF_HEADER as PROTOCOL_CSRF_HEADER,
+  SESSION_HINT_COOKIE_NAME,
+} from "@hush/protocol";
 import { describe, expect, it } from "vitest";
 import { CSRF_HEADER } from "./auth-api.js";
 import type { ClientErrorCode } from "./auth-error.js";
 import { ACCESS_TOKEN_HEADER } from "./auth-fetch.js";
+import { SESSION_HINT_COOKIE } from "./client-options.js";
 import { readToken } from "./token-store.js";
 
 // The browser behaviour is tested in real Chromium (e2e/), and the client's decisions against a
 // fake browser (create-auth-client.*.test.ts); these keep the zero-dependency client honest about
 // the wire names it inlines and the one parser it has.
 describe("@hush/client", () => {
-  it("inlines exactly the protocol's header names", () => {
+  it("inlines exactly the protocol's header and cookie names", () => {
     expect(CSRF_HEADER).toBe(PROTOCOL_CSRF_HEADER);
     expect(ACCESS_TOKEN_HEADER).toBe(PROTOCOL_ACCESS_TOKEN_HEADER);
+    expect(SESSION_HINT_COOKIE).toBe(SESSION_HINT_COOKIE_NAME);
   });
 
   it("has a row in docs/errors.md for each code of its own", () => {
