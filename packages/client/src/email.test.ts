@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { APP, installFakeBrowser, makeToken, respond, settle, tokenResponse, userOf } from "../test/fake-browser.js";
+import { APP, fakePage, installFakeBrowser, makeToken, respond, settle, tokenResponse, userOf } from "../test/fake-browser.js";
 import { BASE, endpoint, outcome, refused } from "../test/fake-endpoint.js";
 import type { AuthClient } from "./auth-client.js";
 import { createAuthClient } from "./create-auth-client.js";
@@ -309,25 +309,8 @@ describe("signup when the server requires a verified address", () => {
 });
 
 describe("readLinkToken", () => {
-  /** A page at `url` with a history of its entries; `replaceState` rewrites the current one, as a browser does. */
-  function page(url: string) {
-    const location = new URL(url);
-    const entries = [location.href];
-    const history = {
-      state: { app: 1 } as unknown,
-      replaceState: vi.fn((state: unknown, _unused: string, next: string) => {
-        location.href = new URL(next, location.href).href;
-        entries[entries.length - 1] = location.href;
-        history.state = state;
-      }),
-    };
-    vi.stubGlobal("location", location);
-    vi.stubGlobal("history", history);
-    return { location, history, entries };
-  }
-
   it("returns the token and removes it from the address bar and the history entry, keeping path, query and state", () => {
-    const { location, history, entries } = page(`${APP}/verify-email?from=mail#token=abc-DEF_123`);
+    const { location, history, entries } = fakePage(`${APP}/verify-email?from=mail#token=abc-DEF_123`);
     expect(readLinkToken()).toBe("abc-DEF_123");
     expect(location.href).toBe(`${APP}/verify-email?from=mail`);
     expect(location.hash).toBe("");
@@ -339,21 +322,21 @@ describe("readLinkToken", () => {
   });
 
   it("keeps other fragment parameters, decodes the token, and does not turn + into a space", () => {
-    const { location } = page(`${APP}/reset-password#a=1&token=x%2Fy+z&b=2`);
+    const { location } = fakePage(`${APP}/reset-password#a=1&token=x%2Fy+z&b=2`);
     expect(readLinkToken()).toBe("x/y+z");
     expect(location.hash).toBe("#a=1&b=2");
   });
 
   it("returns null without a token, leaving the URL alone; an empty or malformed token is removed and null", () => {
-    const { history } = page(`${APP}/verify-email#section`);
+    const { history } = fakePage(`${APP}/verify-email#section`);
     expect(readLinkToken()).toBeNull();
     expect(history.replaceState).not.toHaveBeenCalled();
-    page(`${APP}/verify-email`);
+    fakePage(`${APP}/verify-email`);
     expect(readLinkToken()).toBeNull();
-    const empty = page(`${APP}/verify-email#token=`);
+    const empty = fakePage(`${APP}/verify-email#token=`);
     expect(readLinkToken()).toBeNull();
     expect(empty.location.href).toBe(`${APP}/verify-email`);
-    const malformed = page(`${APP}/verify-email#token=%E0%A4%A`);
+    const malformed = fakePage(`${APP}/verify-email#token=%E0%A4%A`);
     expect(readLinkToken()).toBeNull();
     expect(malformed.location.href).toBe(`${APP}/verify-email`);
   });

@@ -3,6 +3,7 @@ import type { AuthClient } from "./auth-client.js";
 import { AuthError } from "./auth-error.js";
 import { internals } from "./client-internals.js";
 import { entryRequest } from "./entry-request.js";
+import { takeFragmentParams } from "./fragment.js";
 import { fieldOf, isPublicUser } from "./json-guards.js";
 
 // `@hush/client/email`: the email flows (address verification, password reset, email change,
@@ -92,15 +93,5 @@ export function emailActions(client: AuthClient): EmailActions {
  * acts (a button): mail scanners open links, and some run their scripts.
  */
 export function readLinkToken(): string | null {
-  const parts = location.hash.replace(/^#/, "").split("&");
-  const index = parts.findIndex((part) => part.startsWith("token="));
-  if (index < 0) return null;
-  const [found = ""] = parts.splice(index, 1);
-  const rest = parts.filter(Boolean).join("&");
-  history.replaceState(history.state, "", `${location.pathname}${location.search}${rest ? `#${rest}` : ""}`);
-  try {
-    return decodeURIComponent(found.slice("token=".length)) || null;
-  } catch {
-    return null;
-  }
+  return takeFragmentParams(["token"])?.get("token") || null;
 }

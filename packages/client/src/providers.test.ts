@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { APP, AUTH, installFakeBrowser, respond, settle } from "../test/fake-browser.js";
+import { APP, AUTH, fakePage, installFakeBrowser, respond, settle } from "../test/fake-browser.js";
 import { BASE, endpoint, outcome, refused } from "../test/fake-endpoint.js";
 import type { AuthClient } from "./auth-client.js";
 import { createAuthClient } from "./create-auth-client.js";
@@ -149,25 +149,8 @@ describe("providerActions", () => {
 });
 
 describe("readProviderResult", () => {
-  /** A page at `url` with a history of its entries; `replaceState` rewrites the current one, as a browser does. */
-  function page(url: string) {
-    const location = new URL(url);
-    const entries = [location.href];
-    const history = {
-      state: { app: 1 } as unknown,
-      replaceState: vi.fn((state: unknown, _unused: string, next: string) => {
-        location.href = new URL(next, location.href).href;
-        entries[entries.length - 1] = location.href;
-        history.state = state;
-      }),
-    };
-    vi.stubGlobal("location", location);
-    vi.stubGlobal("history", history);
-    return { location, history, entries };
-  }
-
   it("returns the error and removes it from the address bar and the history entry, keeping path, query and state", () => {
-    const { location, history, entries } = page(`${APP}/sign-in?from=idp#error=oauth_denied`);
+    const { location, history, entries } = fakePage(`${APP}/sign-in?from=idp#error=oauth_denied`);
     expect(readProviderResult()).toEqual({ error: "oauth_denied" });
     expect(location.href).toBe(`${APP}/sign-in?from=idp`);
     expect(entries).toEqual([`${APP}/sign-in?from=idp`]);
@@ -178,28 +161,28 @@ describe("readProviderResult", () => {
   });
 
   it("returns the mfa token (decoded, + kept) and removes it; other fragment parameters stay", () => {
-    const { location } = page(`${APP}/sign-in#a=1&mfa=tok%2Fen+x_-&b=2`);
+    const { location } = fakePage(`${APP}/sign-in#a=1&mfa=tok%2Fen+x_-&b=2`);
     expect(readProviderResult()).toEqual({ mfaToken: "tok/en+x_-" });
     expect(location.hash).toBe("#a=1&b=2");
   });
 
   it("prefers the mfa token when both are there, and removes both", () => {
-    const { location } = page(`${APP}/sign-in#error=oauth_failed&mfa=m1`);
+    const { location } = fakePage(`${APP}/sign-in#error=oauth_failed&mfa=m1`);
     expect(readProviderResult()).toEqual({ mfaToken: "m1" });
     expect(location.href).toBe(`${APP}/sign-in`);
   });
 
   it("returns null without either, leaving the URL alone; an empty or malformed value is removed and null", () => {
     for (const url of [`${APP}/sign-in#errors=1`, `${APP}/sign-in#section`, `${APP}/sign-in`, `${APP}/sign-in#token=abc`]) {
-      const { history, location } = page(url);
+      const { history, location } = fakePage(url);
       expect(readProviderResult()).toBeNull();
       expect(history.replaceState).not.toHaveBeenCalled();
       expect(location.href).toBe(url);
     }
-    const empty = page(`${APP}/sign-in#mfa=`);
+    const empty = fakePage(`${APP}/sign-in#mfa=`);
     expect(readProviderResult()).toBeNull();
     expect(empty.location.href).toBe(`${APP}/sign-in`);
-    const malformed = page(`${APP}/sign-in#error=%E0%A4%A`);
+    const malformed = fakePage(`${APP}/sign-in#error=%E0%A4%A`);
     expect(readProviderResult()).toBeNull();
     expect(malformed.location.href).toBe(`${APP}/sign-in`);
   });

@@ -2,6 +2,7 @@ import type { AuthClient } from "./auth-client.js";
 import { AuthError } from "./auth-error.js";
 import { internals } from "./client-internals.js";
 import { entryRequest } from "./entry-request.js";
+import { takeFragmentParams } from "./fragment.js";
 import { fieldOf, stringFieldOf } from "./json-guards.js";
 
 // `@hush/client/providers`: signing in with other providers (OpenID Connect, OAuth 2: Google,
@@ -144,26 +145,9 @@ export function providerActions(client: AuthClient): ProviderActions {
  * a shared URL do not carry them; any other fragment parameters stay. Call it once, at load.
  */
 export function readProviderResult(): ProviderResult | null {
-  const parts = location.hash.replace(/^#/, "").split("&");
-  const found = new Map<string, string>();
-  const rest = parts.filter((part) => {
-    const equals = part.indexOf("=");
-    const key = equals < 0 ? part : part.slice(0, equals);
-    if (key !== "error" && key !== "mfa") return part !== "";
-    if (!found.has(key)) found.set(key, part.slice(key.length + 1));
-    return false;
-  });
-  if (found.size === 0) return null;
-  history.replaceState(history.state, "", `${location.pathname}${location.search}${rest.length ? `#${rest.join("&")}` : ""}`);
-  const decode = (value: string | undefined) => {
-    try {
-      return value ? decodeURIComponent(value) : "";
-    } catch {
-      return "";
-    }
-  };
-  const mfaToken = decode(found.get("mfa"));
+  const found = takeFragmentParams(["error", "mfa"]);
+  const mfaToken = found?.get("mfa");
   if (mfaToken) return { mfaToken };
-  const error = decode(found.get("error"));
+  const error = found?.get("error");
   return error ? { error } : null;
 }

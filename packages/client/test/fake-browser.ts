@@ -125,3 +125,23 @@ export function installFakeBrowser(routes: Record<string, Handler> = {}) {
 
 /** Lets the client's pending promises and zero-delay timers run (fake time moves by `ms`). */
 export const settle = (ms = 200) => vi.advanceTimersByTimeAsync(ms);
+
+/**
+ * Puts the fake page at `url` with a history of its entries, whose `replaceState` rewrites the
+ * current one as a browser does. Undo with `vi.unstubAllGlobals()`.
+ */
+export function fakePage(url: string) {
+  const location = new URL(url);
+  const entries = [location.href];
+  const history = {
+    state: { app: 1 } as unknown,
+    replaceState: vi.fn((state: unknown, _unused: string, next: string) => {
+      location.href = new URL(next, location.href).href;
+      entries[entries.length - 1] = location.href;
+      history.state = state;
+    }),
+  };
+  vi.stubGlobal("location", location);
+  vi.stubGlobal("history", history);
+  return { location, history, entries };
+}
