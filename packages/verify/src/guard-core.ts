@@ -96,6 +96,8 @@ function refuse(
  */
 function stepUp(claims: Readonly<AccessTokenClaims>, options: GuardOptions): GuardResult | undefined {
   const { amr, acrValues, maxAgeSeconds } = options;
+  // Most routes ask for no step-up: nothing to allocate on every verified request then.
+  if (!amr?.length && !acrValues?.length && maxAgeSeconds === undefined) return undefined;
   const reasons: string[] = [];
   if (amr?.length) {
     const used: readonly unknown[] = Array.isArray(claims.amr) ? claims.amr : [];
