@@ -112,8 +112,10 @@ export class SecurityEvents {
   ) {}
 
   emit(event: Omit<SecurityEvent, "at">): void {
-    const full: SecurityEvent = { ...event, at: new Date(this.now()).toISOString() };
     const level = WARN_EVENTS.has(event.type) ? "warn" : "info";
+    // Nobody to tell (a quiet log level, no hook): a refresh then pays nothing for its event.
+    if (!this.onEvent && !this.logger.isLevelEnabled(level)) return;
+    const full: SecurityEvent = { ...event, at: new Date(this.now()).toISOString() };
     this.logger[level]({ event: full }, `security event: ${event.type}`);
     if (!this.onEvent) return;
     try {

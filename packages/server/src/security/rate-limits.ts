@@ -120,6 +120,11 @@ export class RateLimits {
     return new RateLimits(limiters, onLimited);
   }
 
+  /** False with limits off: a hot path may then skip its checks without an await. */
+  get enabled(): boolean {
+    return this.limiters !== undefined;
+  }
+
   /**
    * Counts one event against `key`; throws when the limit is exceeded. The count is atomic
    * (in memory, or one upsert on PostgreSQL), so calling it *before* checking a secret

@@ -93,9 +93,11 @@ export class RotatingSessions implements SessionStrategy {
     const now = this.options.now();
     const presentedHash = hashRefreshSecret(presented.secret);
 
-    await this.ensureUsable(session, user, now);
+    // Refresh is the busiest endpoint: its checks await only when they have work to wait for.
+    const revoking = this.ensureUsable(session, user, now);
+    if (revoking) await revoking;
     if (sameHash(presentedHash, session.currentHash)) {
-      await this.limits.consume("refreshesPerSession", session.id);
+      if (this.limits.enabled) await this.limits.consume("refreshesPerSession", session.id);
       const successor = this.chain.successor(session.id, presented.secret);
       const rotated = await this.storage.rotateSession({
         sessionId: session.id,
@@ -105,7 +107,7 @@ export class RotatingSessions implements SessionStrategy {
         accessExpiresAt,
         recentlyRetired: [...this.withinGrace(session, now), now].slice(-MAX_GRACED_SECRETS),
       });
-      if (rotated) return this.outcome(user, { ...session, lastUsedAt: now }, successor, now, meta);
+      if (rotated) return this.outcome(user, session, successor, now, meta);
       // Another request rotated this very token a moment ago: judge ours as a presenter of
       // a token just retired, which the grace window covers.
       const reread = await this.readForRefresh(session.id);
@@ -115,7 +117,7 @@ export class RotatingSessions implements SessionStrategy {
     }
     const graced = this.gracedCurrent(session, presented, now);
     if (graced) {
-      await this.limits.consume("refreshesPerSession", session.id);
+      if (this.limits.enabled) await this.limits.consume("refreshesPerSession", session.id);
       return this.outcome(user, session, graced, now, meta);
     }
     // Neither current nor within the grace. Only a secret this server issued (its tag holds)
@@ -217,21 +219,27 @@ export class RotatingSessions implements SessionStrategy {
     return alive ? user : undefined;
   }
 
-  /** Throws unless the session is alive: not revoked, not expired, user not suspended or re-stamped. */
   /** The session and user a refresh needs, through the storage's narrow read when it has one. */
   private readForRefresh(sessionId: string): Promise<{ session: RefreshSession; user: SessionUser } | undefined> {
     return this.storage.findSessionForRefresh ? this.storage.findSessionForRefresh(sessionId) : this.storage.findSessionWithUser(sessionId);
   }
 
-  private async ensureUsable(session: RefreshSession, user: SessionUser, now: number): Promise<void> {
+  /**
+   * Throws unless the session is alive: not revoked, not expired, user not suspended or
+   * re-stamped. Synchronous, except that a session of a suspended or re-stamped user is revoked
+   * first: then it returns that work, which rejects when done.
+   */
+  private ensureUsable(session: RefreshSession, user: SessionUser, now: number): Promise<never> | undefined {
     if (session.revokedAt !== null) throw sessionRevoked();
     if (user.suspendedAt !== null || user.securityStamp !== session.securityStamp) {
-      await this.storage.revokeSession(session.id, user.suspendedAt !== null ? "suspended" : "password_changed", now);
-      throw sessionRevoked();
+      return this.storage.revokeSession(session.id, user.suspendedAt !== null ? "suspended" : "password_changed", now).then(() => {
+        throw sessionRevoked();
+      });
     }
     if (now >= session.expiresAt || now >= session.lastUsedAt + this.options.refreshIdleTtlSeconds * 1000) {
       throw invalidRefreshToken("The session has expired. Sign in again.");
     }
+    return undefined;
   }
 
   /**
@@ -279,7 +287,8 @@ export class RotatingSessions implements SessionStrategy {
       user,
       sessionId: session.id,
       refreshToken: formatRefreshToken(session.id, successor),
-      cookieMaxAgeSeconds: this.cookieMaxAge({ ...session, lastUsedAt: now }, now),
+      // Used just now: the idle timeout counts from now.
+      cookieMaxAgeSeconds: this.cookieMaxAge({ expiresAt: session.expiresAt, lastUsedAt: now }, now),
       // A refresh keeps the sign-in's (or the last re-authentication's) time and methods.
       authTime: session.authTime ?? session.createdAt,
       amr: session.amr,

@@ -110,7 +110,7 @@ function openSqlite(path: string, observer?: StorageObserver): Storage {
     dialect: new SqliteDialect({ database: cached as unknown as KyselySqliteDatabase }),
     log: kyselyLog(observer),
   });
-  return new KyselyStorage(db, { direct: directSqlite(sqlite, (sql) => cached.prepare(sql), observer) });
+  return new KyselyStorage(db, { direct: directSqlite(sqlite, observer) });
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 const MAX_CACHED_STATEMENTS = 256;
 
 /**
- * Wraps a better-sqlite3 database (for Kysely's SQLite dialect and `directSqlite`) so that each distinct SQL text is
+ * Wraps a better-sqlite3 database (for Kysely's SQLite dialect) so that each distinct SQL text is
  * prepared once, not on every query: preparing was the largest single cost of a refresh.
  */
 export function withStatementCache(database: SqliteDatabase): { close(): void; prepare(sql: string): Statement } {
