@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,5 +104,73 @@ describe("hush mail test", () => {
     const parsed = await simpleParser(readFileSync(file));
     expect(parsed.subject).toBe("Hush test mail");
     expect(parsed.from?.value).toEqual([{ name: "Hush", address: "no-reply@localhost" }]);
+  });
+});
+
+/**
+ * TLS to the SMTP server, through the real binary: `smtps://` (TLS from the first byte) and
+ * `smtp://` against a server that offers STARTTLS, both with a certificate the process trusts
+ * (`NODE_EXTRA_CA_CERTS`, how an operator adds a private CA), and both refused — nothing sent,
+ * not even in the clear — with a certificate it does not trust.
+ */
+describe("hush mail test over TLS", () => {
+  let folder: string;
+  let tls: { key: string; cert: string; certFile: string };
+  const servers: TestSmtpServer[] = [];
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), "hush-mail-tls-"));
+    const keyFile = join(folder, "key.pem");
+    const certFile = join(folder, "cert.pem");
+    // A self-signed certificate for the loopback address, trusted by the child only when asked.
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+        .concat(["-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        .concat(["-keyout", keyFile, "-out", certFile]),
+      { stdio: "ignore" },
+    );
+    tls = { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8"), certFile };
+  });
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  for (const mode of ["implicit", "starttls"] as const) {
+    it(`${mode === "implicit" ? "smtps://" : "smtp:// with STARTTLS"}: sends over TLS to a trusted certificate`, async () => {
+      const s = await startSmtpServer({ tls: { key: tls.key, cert: tls.cert, mode } });
+      servers.push(s);
+      expect(s.url.startsWith(mode === "implicit" ? "smtps://" : "smtp://")).toBe(true);
+      const result = await hush(["mail", "test", "ops@example.com"], { HUSH_SMTP_URL: s.url, NODE_EXTRA_CA_CERTS: tls.certFile });
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(s.received.map((mail) => [mail.to, mail.secure, mail.parsed.subject])).toEqual([
+        [["ops@example.com"], true, "Hush test mail"],
+      ]);
+    });
+
+    it(`${mode === "implicit" ? "smtps://" : "smtp:// with STARTTLS"}: sends nothing to a certificate it does not trust`, async () => {
+      const s = await startSmtpServer({ tls: { key: tls.key, cert: tls.cert, mode } });
+      servers.push(s);
+      const result = await hush(["mail", "test", "ops@example.com"], { HUSH_SMTP_URL: s.url });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/not sent: .*self[- ]signed certificate/i);
+      expect(s.received).toHaveLength(0);
+      expect(s.dataStarted).toBe(0);
+    });
+  }
+
+  it("smtp:// with ?requireTLS=true: sends nothing to a server that offers no STARTTLS (a stripped offer)", async () => {
+    const s = await startSmtpServer();
+    servers.push(s);
+    const result = await hush(["mail", "test", "ops@example.com"], { HUSH_SMTP_URL: `${s.url}?requireTLS=true` });
+    expect(result.code).toBe(1);
+    // nodemailer asks for STARTTLS anyway, and gives up at the refusal.
+    expect(result.stderr).toMatch(/not sent \(SMTP 500\): 500 Error: command not recognized/);
+    expect(s.received).toHaveLength(0);
+    // Without it, such a server gets the mail in the clear: STARTTLS is used when offered.
+    const plain = await hush(["mail", "test", "ops@example.com"], { HUSH_SMTP_URL: s.url });
+    expect(plain.code).toBe(0);
+    expect(s.received.map((mail) => mail.secure)).toEqual([false]);
   });
 });

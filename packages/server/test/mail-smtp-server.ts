@@ -8,6 +8,8 @@ export interface ReceivedMail {
   to: string[];
   raw: Buffer;
   parsed: ParsedMail;
+  /** Whether the connection it came over was encrypted. */
+  secure: boolean;
 }
 
 export interface TestSmtpServerOptions {
@@ -21,9 +23,14 @@ export interface TestSmtpServerOptions {
   rejectAll?: boolean;
   /** Hold each message this long before answering 250. */
   dataDelayMs?: number;
+  /**
+   * TLS with this key and certificate (PEM): from the first byte (`implicit`, what `smtps://`
+   * expects) or after STARTTLS (`starttls`). Default: no TLS, and STARTTLS not offered.
+   */
+  tls?: { key: string; cert: string; mode: "implicit" | "starttls" };
 }
 
-/** A loopback SMTP server (no TLS, no authentication needed) that keeps what it receives. */
+/** A loopback SMTP server (no authentication needed, TLS when asked) that keeps what it receives. */
 export interface TestSmtpServer {
   port: number;
   url: string;
@@ -50,7 +57,9 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
   const state = { dataStarted: 0 };
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ["STARTTLS"],
+    ...(options.tls
+      ? { key: options.tls.key, cert: options.tls.cert, secure: options.tls.mode === "implicit" }
+      : { disabledCommands: ["STARTTLS"] }),
     logger: false,
     closeTimeout: 100,
     onRcptTo(_address, _session, callback) {
@@ -72,7 +81,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
         const finish = async () => {
           const parsed = await simpleParser(raw);
           const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-          received.push({ from, to: session.envelope.rcptTo.map((r) => r.address), raw, parsed });
+          received.push({ from, to: session.envelope.rcptTo.map((r) => r.address), raw, parsed, secure: session.secure });
           for (const wake of waiters) wake();
           callback();
         };
@@ -90,7 +99,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
   const actualPort = (server.server.address() as { port: number }).port;
   return {
     port: actualPort,
-    url: `smtp://127.0.0.1:${actualPort}`,
+    url: `${options.tls?.mode === "implicit" ? "smtps" : "smtp"}://127.0.0.1:${actualPort}`,
     received,
     rcptTimes,
     get dataStarted() {

@@ -250,7 +250,7 @@ export const SETTINGS: readonly Setting[] = [
     option: "mail.smtpUrl",
     type: special,
     default: "unset",
-    help: "`smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…`: mail goes out over SMTP (required with NODE_ENV=production)",
+    help: "`smtp://user:pass@host:port` (STARTTLS when offered; add `?requireTLS=true` to refuse a server without it) or `smtps://…`: mail goes out over SMTP (required with NODE_ENV=production)",
   },
   {
     env: "HUSH_MAIL_FROM",
