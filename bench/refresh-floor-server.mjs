@@ -12,11 +12,26 @@
 // verified flag in the token and the user, the suspension check, the hint cookie, `Pragma` and
 // `Access-Control-Expose-Headers`. The bench reports it beside the floor, so the part of Hush's
 // cost that is its features can be told from the part that is its code.
+//
+// With `--load-hush` as well, the process also loads `@hush/server` and starts an auth server that
+// serves nothing (in-memory SQLite, no listener): the floor's requests then run beside a
+// product's loaded code, heap and background work, as Hush's own requests do.
 import { createHash, createHmac, generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
 import { createServer } from "node:http";
 import Database from "better-sqlite3";
 
 const FEATURES = process.argv.includes("--features");
+if (process.argv.includes("--load-hush")) {
+  const { configFromEnv, createAuthServer } = await import("@hush/server");
+  const env = {
+    HUSH_SECRET: "ab".repeat(32),
+    HUSH_DATABASE_URL: "sqlite::memory:",
+    HUSH_RATE_LIMITS: "off",
+    HUSH_LOG_LEVEL: "warn",
+    HUSH_PRUNE_INTERVAL: "0",
+  };
+  globalThis.idleAuthServer = await createAuthServer(configFromEnv(env, () => undefined).options);
+}
 const db = new Database(process.argv.slice(2).find((arg) => !arg.startsWith("--")) ?? ":memory:");
 db.pragma("journal_mode = WAL");
 db.pragma("synchronous = NORMAL");

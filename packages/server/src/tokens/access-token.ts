@@ -35,6 +35,11 @@ export interface IssuedAccessToken {
   claims: AccessTokenClaims;
 }
 
+/** Whom an access token is for. */
+type TokenUser = { id: string; email: string; securityStamp: number; emailVerifiedAt: number | null };
+/** The session an access token belongs to, and how its user signed in. */
+type TokenSession = { sessionId: string; authTime: number; amr: readonly string[] };
+
 /** Issues and checks the RFC 9068 access tokens of docs/api.md, Tokens with the key ring's current key. */
 export class AccessTokens {
   private readonly headers = new Map<string, EncodedHeader>();
@@ -45,17 +50,18 @@ export class AccessTokens {
   ) {}
 
   /** Signs an access token for a user's session, with any claims the application's hook adds. */
-  async issue(
-    user: { id: string; email: string; securityStamp: number; emailVerifiedAt: number | null },
-    session: { sessionId: string; authTime: number; amr: readonly string[] },
-    now: number,
-  ): Promise<IssuedAccessToken> {
+  async issue(user: TokenUser, session: TokenSession, now: number): Promise<IssuedAccessToken> {
+    // Without a hook nothing is awaited: a refresh is signed in the same turn as it was decided.
+    const hook = this.options.accessTokenClaims;
+    return this.sign(user, session, now, hook ? await hook({ id: user.id, email: user.email }) : undefined);
+  }
+
+  private sign(user: TokenUser, session: TokenSession, now: number, extra: Record<string, unknown> | undefined): IssuedAccessToken {
     const key = this.keys.signingKey(now);
     const iat = Math.floor(now / 1000);
     const exp = iat + this.options.accessTokenTtlSeconds;
-    const extra = this.options.accessTokenClaims ? await this.options.accessTokenClaims({ id: user.id, email: user.email }) : {};
     const claims: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(extra)) if (!REGISTERED_CLAIMS.has(name)) claims[name] = value;
+    if (extra) for (const [name, value] of Object.entries(extra)) if (!REGISTERED_CLAIMS.has(name)) claims[name] = value;
     const audience = this.options.audience.length === 1 ? this.options.audience[0] : [...this.options.audience];
     const payload = {
       ...claims,
