@@ -1,13 +1,9 @@
 import { randomBytes } from "node:crypto";
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import type { ResolvedOptions } from "../config/options.js";
 import { HushError } from "../errors.js";
@@ -15,6 +11,16 @@ import type { SecurityEvents } from "../events/security-events.js";
 import type { Mailer } from "../mail/index.js";
 import type { PasskeyRecord, Storage, UserRecord } from "../storage/contract.js";
 import type { RequestMeta } from "./request-meta.js";
+
+/**
+ * `@simplewebauthn/server`, loaded at the first ceremony: it is about 8 MB of resident memory
+ * that a server whose users never register a passkey would otherwise carry.
+ */
+let webauthn: Promise<typeof import("@simplewebauthn/server")> | undefined;
+const loadWebauthn = () => {
+  webauthn ??= import("@simplewebauthn/server");
+  return webauthn;
+};
 
 /** Challenges live five minutes. */
 const CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -84,6 +90,7 @@ export class Passkeys {
   /** Creation options for a new passkey of `user`: a resident key, user verification preferred, existing ones excluded. */
   async registrationOptions(user: UserRecord): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await this.storage.listPasskeys(user.id);
+    const { generateRegistrationOptions } = await loadWebauthn();
     const options = await generateRegistrationOptions({
       rpName: this.options.rpName,
       rpID: this.options.rpId,
@@ -109,6 +116,7 @@ export class Passkeys {
     const now = this.options.now();
     const stored = challenge && (await this.storage.useChallenge(challenge, "register", now));
     if (!stored || stored.userId !== user.id) throw invalidPasskey();
+    const { verifyRegistrationResponse } = await loadWebauthn();
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verified = await verifyRegistrationResponse({
@@ -144,6 +152,7 @@ export class Passkeys {
 
   /** Request options for discoverable credentials (no user named: works with autofill), and the challenge's id. */
   async authenticationOptions(): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; challengeId: string }> {
+    const { generateAuthenticationOptions } = await loadWebauthn();
     const options = await generateAuthenticationOptions({
       rpID: this.options.rpId,
       challenge: randomBytes(32),
@@ -173,6 +182,7 @@ export class Passkeys {
     const user = await this.storage.findUserById(passkey.userId);
     if (!user) throw invalidPasskey();
     if (user.suspendedAt !== null) throw new HushError("account_suspended", "This account is suspended.");
+    const { verifyAuthenticationResponse } = await loadWebauthn();
     let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
     try {
       verified = await verifyAuthenticationResponse({
