@@ -161,6 +161,27 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
   };
 }
 
+/** The user's columns a session read joins in, aliased `u_…` (see `compileHotQueries`). */
+interface JoinedUserColumns {
+  user_id: string;
+  u_email: string;
+  u_created_at: number | string;
+  u_security_stamp: number | string;
+  u_suspended_at: number | string | null;
+  u_email_verified_at: number | string | null;
+}
+
+function toJoinedUser(row: JoinedUserColumns): SessionUser {
+  return {
+    id: row.user_id,
+    email: row.u_email,
+    createdAt: num(row.u_created_at),
+    securityStamp: num(row.u_security_stamp),
+    suspendedAt: numOrNull(row.u_suspended_at),
+    emailVerifiedAt: numOrNull(row.u_email_verified_at),
+  };
+}
+
 /** A session's `amr` as stored (JSON); sessions from before the column signed in with a password. */
 function parseAmr(text: string | null): string[] {
   if (!text) return ["pwd"];
@@ -478,17 +499,7 @@ export class KyselyStorage implements Storage {
     const { rows } = await this.runHot(this.hot.findSessionForRefresh({ sessionId }));
     const row = rows[0];
     if (!row) return undefined;
-    return {
-      session: toRefreshSession(row),
-      user: {
-        id: row.user_id,
-        email: row.u_email,
-        createdAt: num(row.u_created_at),
-        securityStamp: num(row.u_security_stamp),
-        suspendedAt: numOrNull(row.u_suspended_at),
-        emailVerifiedAt: numOrNull(row.u_email_verified_at),
-      },
-    };
+    return { session: toRefreshSession(row), user: toJoinedUser(row) };
   }
 
   async findSessionWithUser(sessionId: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined> {
@@ -497,16 +508,7 @@ export class KyselyStorage implements Storage {
     if (!row) return undefined;
     return {
       session: toSession(row),
-      user: toUser({
-        id: row.user_id,
-        email: row.u_email,
-        password_hash: row.u_password_hash,
-        created_at: row.u_created_at,
-        updated_at: row.u_updated_at,
-        security_stamp: row.u_security_stamp,
-        suspended_at: row.u_suspended_at,
-        email_verified_at: row.u_email_verified_at,
-      }),
+      user: { ...toJoinedUser(row), passwordHash: row.u_password_hash, updatedAt: num(row.u_updated_at) },
     };
   }
 
