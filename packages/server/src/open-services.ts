@@ -80,12 +80,16 @@ export async function openServices(options: AuthServerOptions & { storage?: Stor
     }));
   await storage.migrate();
 
+  // No hook at all when nobody listens, so that an event the log level hides costs nothing.
+  const onEvent = resolved.onEvent;
   const events = new SecurityEvents(
     logger,
-    (event) => {
-      metrics.onEvent(event);
-      resolved.onEvent?.(event);
-    },
+    metrics.enabled || onEvent
+      ? (event) => {
+          metrics.onEvent(event);
+          onEvent?.(event);
+        }
+      : undefined,
     resolved.now,
   );
   const keys = new KeyRing(storage, createSecretBox(resolved.secret), {

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestServer, refreshCookieOf, signUp, type TestServer } from "./test-server.js";
+import { createTestServer, refreshCookieOf, refreshWith, signUp, type TestServer } from "./test-server.js";
 
 /**
  * node:http answers `POST /auth/refresh` itself (node/direct-routes.ts), not through the router.
@@ -66,5 +68,54 @@ describe("the direct refresh route answers as the router does", () => {
       headers: { cookie: refreshCookieOf(response)?.pair ?? "", "x-hush-csrf": "1" },
     });
     expect(queried.status).toBe(200);
+  });
+});
+
+/**
+ * On SQLite the refreshes of one turn of the event loop share one commit (storage/sqlite-direct.ts,
+ * whose own tests prove that no answer leaves before its commit). Here, over HTTP: every rotation
+ * is committed — seen by another connection to the file — by the time its answer arrives, and
+ * every successor works.
+ */
+describe("refreshes that arrive together on SQLite", () => {
+  let t: TestServer;
+  let reader: Database.Database;
+  beforeAll(async () => {
+    t = await createTestServer({ rateLimits: false });
+    reader = new Database(t.databaseFile, { readonly: true, fileMustExist: true });
+  });
+  afterAll(async () => {
+    reader.close();
+    await t.close();
+  });
+
+  /** True when another connection sees `cookieValue`'s secret as its session's current one. */
+  function committed(cookieValue: string): boolean {
+    const [sessionId, secret] = cookieValue.split(".");
+    const row = reader.prepare("select current_hash from sessions where id = ?").get(sessionId) as { current_hash: string } | undefined;
+    const hash = createHash("sha256")
+      .update(Buffer.from(secret ?? "", "base64url"))
+      .digest("base64url");
+    return row?.current_hash === hash;
+  }
+
+  it("answers 16 sessions refreshed at once and 4 more presenters of one token, each rotation committed on arrival", async () => {
+    const sessions = [];
+    for (let i = 0; i < 16; i++) sessions.push(await signUp(t));
+    const shared = sessions[0]?.cookie ?? "";
+    const presented = [...sessions.map((s) => s.cookie), shared, shared, shared, shared];
+    const answers = await Promise.all(
+      presented.map(async (cookie) => {
+        const { response, cookie: next } = await refreshWith(t, cookie);
+        return { status: response.status, next: next?.value ?? "", seenOnArrival: next ? committed(next.value) : false };
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(answers.map((a) => a.seenOnArrival)).toEqual(Array(20).fill(true));
+    // The five presenters of one token got one successor; the others each their own.
+    expect(new Set(answers.map((a) => a.next)).size).toBe(16);
+    expect(t.events.filter((e) => e.type === "refresh_token_reused")).toEqual([]);
+    const again = await Promise.all(answers.slice(0, 16).map((a) => refreshWith(t, `__Host-hush_rt=${a.next}`)));
+    expect(again.map((a) => a.response.status)).toEqual(Array(16).fill(200));
   });
 });

@@ -105,12 +105,14 @@ function openSqlite(path: string, observer?: StorageObserver): Storage {
   sqlite.pragma("foreign_keys = ON");
   // Other processes (the CLI beside a running server) may hold the write lock briefly.
   sqlite.pragma("busy_timeout = 5000");
-  const cached = withStatementCache(sqlite);
+  const direct = directSqlite(sqlite, observer);
+  // Kysely's statements and the close commit the direct path's open write group first.
+  const cached = withStatementCache(sqlite, direct.flush);
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: cached as unknown as KyselySqliteDatabase }),
     log: kyselyLog(observer),
   });
-  return new KyselyStorage(db, { direct: directSqlite(sqlite, observer) });
+  return new KyselyStorage(db, { direct: direct.query });
 }
 
 /**
