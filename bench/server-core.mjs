@@ -158,7 +158,7 @@ export async function benchServerCore({ only } = {}) {
     "",
     `Rounds, alternating (Hush / better-auth req/s): ${refresh.rounds.map(([h, b]) => `${h} / ${b} (${round(h / b, 1)}×)`).join(", ")}. better-auth's figure varies most from round to round.`,
     "",
-    "What the hot path does per refresh: one indexed read (session joined with its user) and one conditional `UPDATE`, both compiled once at start-up and run through cached prepared statements; an HMAC and two SHA-256 for the derived successor; one Ed25519 signature with a key imported at start-up, through node:crypto synchronously (jose's WebCrypto signing cost about twice the main-thread time); CORS headers added without rebuilding the response.",
+    "What the hot path does per refresh: one indexed read (session joined with its user) and one conditional `UPDATE`, both compiled once at start-up and run through cached prepared statements, the `UPDATE`s of refreshes that arrive together sharing one commit on SQLite; two HMACs (the derived successor and its tag) and two SHA-256; one Ed25519 signature with a key imported at start-up, through node:crypto synchronously (jose's WebCrypto signing cost about twice the main-thread time); CORS headers added without rebuilding the response.",
   );
   lines.push(
     "",
