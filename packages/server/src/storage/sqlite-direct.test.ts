@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { type CompiledQuery, Kysely, type SqliteDatabase as KyselySqliteDatabase, SqliteDialect, sql } from "kysely";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { directSqlite } from "./sqlite-direct.js";
 import { withStatementCache } from "./sqlite-statement-cache.js";
 import { StorageUnavailableError } from "./unavailable.js";
@@ -146,6 +146,18 @@ describe("group commit on the direct SQLite path", () => {
     await expect(read).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(next).resolves.toEqual({ rows: [], numAffectedRows: 1n });
     expect([committedN("a"), committedN("b")]).toEqual([1, 6]);
+  });
+
+  it("commits while the global timers are faked, as an application's own tests may do", async () => {
+    vi.useFakeTimers({ toFake: ["setImmediate", "setTimeout", "Date"] });
+    try {
+      const { query: direct } = directSqlite(db);
+      const write = direct(query("update t set n = 2 where id = ?", ["b"]));
+      await expect(write).resolves.toEqual({ rows: [], numAffectedRows: 1n });
+      expect(committedN("b")).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("commits the open group when the database is closed through the statement cache", async () => {

@@ -1,3 +1,6 @@
+// The timers module's own function, not the global: an application's tests that fake the
+// global timers (Vitest, Jest) would otherwise never see a group committed.
+import { setImmediate } from "node:timers";
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 import type { CompiledQuery, QueryResult } from "kysely";
 import type { StorageObserver } from "./open-storage.js";
