@@ -104,13 +104,14 @@ export function directSqlite(database: SqliteDatabase, observer?: StorageObserve
     const started = onQuery ? performance.now() : 0;
     const { statement, rowOf } = prepared(compiled.sql);
     const parameters = compiled.parameters as unknown[];
-    if (!group && !statement.reader) {
-      prepared("BEGIN IMMEDIATE").statement.run();
-      group = [];
-      setImmediate(flush);
-    }
     let result: QueryResult<R>;
     try {
+      // The first write of a turn opens the group (a wait for another process's lock included).
+      if (!group && !statement.reader) {
+        prepared("BEGIN IMMEDIATE").statement.run();
+        group = [];
+        setImmediate(flush);
+      }
       result = !statement.reader
         ? { rows: [], numAffectedRows: BigInt(statement.run(parameters).changes) }
         : { rows: (rowOf ? (statement.all(parameters) as unknown[][]).map(rowOf) : statement.all(parameters)) as R[] };
